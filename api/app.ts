@@ -1,0 +1,40 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { ApiDeps } from './deps';
+import { jsonBody } from './middleware/json-body';
+import { problemHandler } from './middleware/problem-handler';
+import { requestContext } from './middleware/request-context';
+import { buildOpenApi } from './openapi';
+import { opsRouter } from './ops/routes';
+import { HttpProblem } from './problem';
+import { API_PREFIX, apiRoutes } from './routes';
+
+export function buildApp(deps: ApiDeps, opts: { trustProxy?: boolean } = {}): Koa {
+  const app = new Koa({ proxy: opts.trustProxy ?? false });
+  // Errors are answered by problemHandler; Koa's own handler would only print them again.
+  app.silent = true;
+
+  const api = new Router({ prefix: API_PREFIX });
+  for (const r of apiRoutes) r.mount(api, deps);
+  let openapi: object | undefined;
+  const ops = opsRouter(deps, () => (openapi ??= buildOpenApi(apiRoutes, API_PREFIX)));
+
+  app.use(requestContext(deps.log, deps.metrics));
+  app.use(problemHandler());
+  app.use(async (ctx, next) => {
+    ctx.set('x-content-type-options', 'nosniff');
+    ctx.set('cache-control', 'no-store');
+    await next();
+  });
+  app.use(jsonBody(deps.config.BODY_LIMIT_BYTES));
+  app.use(ops.routes());
+  app.use(api.routes());
+  app.use(
+    api.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new HttpProblem(405, 'Method Not Allowed', 'Método não permitido para esta rota.'),
+      notImplemented: () => new HttpProblem(501, 'Not Implemented', 'Método não suportado.'),
+    }),
+  );
+  return app;
+}

@@ -1,0 +1,40 @@
+import { createKnex } from '../db/connection';
+import { resolveDatabaseSettings } from '../db/database-settings';
+import type { Config } from '../infra/config';
+import type { Logger } from '../infra/logger';
+import { RateLimits } from '../infra/rate-limits';
+import { createRedis } from '../infra/redis';
+import { SecretBox } from '../infra/secret-box';
+import { SessionRevocations } from '../infra/session-revocations';
+import { createTemporalClient } from '../infra/temporal';
+import { Sessions } from './auth/sessions';
+import { ACCESS_TOKEN_TTL_SECONDS, AccessTokens } from './auth/tokens';
+import type { ApiDeps } from './deps';
+import { createHttpMetrics } from './metrics';
+
+export function createApiDeps(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): ApiDeps {
+  const knex = createKnex(resolveDatabaseSettings(env).appUrl, config.DATABASE_POOL_MAX);
+  const redis = createRedis(config.REDIS_URL, log);
+  const { client, connection } = createTemporalClient(config);
+  const accessTokens = new AccessTokens(config.JWT_SECRET);
+  const revocations = new SessionRevocations(redis, config.REDIS_KEY_PREFIX, ACCESS_TOKEN_TTL_SECONDS);
+  return {
+    config,
+    log,
+    knex,
+    redis,
+    temporal: { client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
+    rateLimits: new RateLimits(redis, config.REDIS_KEY_PREFIX),
+    revocations,
+    accessTokens,
+    sessions: new Sessions(knex, accessTokens, revocations),
+    secrets: new SecretBox(config.ENCRYPTION_KEY),
+    metrics: createHttpMetrics(),
+  };
+}
+
+export async function closeApiDeps(deps: ApiDeps): Promise<void> {
+  await deps.temporal.connection.close().catch(() => {});
+  deps.redis?.disconnect();
+  await deps.knex.destroy();
+}

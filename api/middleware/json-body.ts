@@ -1,0 +1,35 @@
+import type Koa from 'koa';
+import getRawBody from 'raw-body';
+import { HttpProblem, badRequest } from '../problem';
+
+// Reads the body as bytes (kept for signature checks on webhooks) and parses JSON.
+// Oversized bodies stop at the limit with 413; broken JSON is a 400, never a 500.
+export function jsonBody(limitBytes: number): Koa.Middleware {
+  return async (ctx, next) => {
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(ctx.method)) return next();
+    const declared = Number(ctx.get('content-length') || 0);
+    if (declared > limitBytes) throw tooLarge(limitBytes);
+    let raw: Buffer;
+    try {
+      raw = await getRawBody(ctx.req, { limit: limitBytes });
+    } catch (err) {
+      const e = err as { type?: string; status?: number };
+      if (e.type === 'entity.too.large' || e.status === 413) throw tooLarge(limitBytes);
+      throw badRequest('Não foi possível ler o corpo da requisição.');
+    }
+    ctx.state.rawBody = raw;
+    if (raw.length === 0) return next();
+    if (!ctx.is('application/json', 'application/*+json')) {
+      throw new HttpProblem(415, 'Unsupported Media Type', 'Envie o corpo como application/json.');
+    }
+    try {
+      ctx.state.body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw badRequest(`JSON malformado: ${(err as Error).message}`);
+    }
+    return next();
+  };
+}
+
+const tooLarge = (limit: number) =>
+  new HttpProblem(413, 'Content Too Large', `O corpo da requisição excede o limite de ${limit} bytes.`);

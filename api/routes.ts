@@ -1,0 +1,20 @@
+import { apiKeyRoutes } from './api-keys/routes';
+import { auditRoutes } from './audit/routes';
+import { authRoutes } from './auth/routes';
+import type { RouteDefinition } from './route';
+import { settingsRoutes } from './settings/routes';
+import { tenantRoutes } from './tenants/routes';
+import { userRoutes } from './users/routes';
+
+export const API_PREFIX = '/api';
+
+// Every /api route. Tests walk this list, so a new route is checked for validation and
+// cross-tenant isolation without anyone remembering to add it.
+export const apiRoutes: RouteDefinition[] = [
+  ...authRoutes,
+  ...tenantRoutes,
+  ...userRoutes,
+  ...apiKeyRoutes,
+  ...settingsRoutes,
+  ...auditRoutes,
+];

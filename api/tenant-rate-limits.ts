@@ -1,0 +1,22 @@
+import type { Knex } from 'knex';
+import { TenantSettingsRow } from '../db/models';
+import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../domain/tenant-settings';
+
+// Limits come from each tenant's settings. Read at most every 30 s per tenant: a changed limit
+// takes effect within that, without one query per request.
+const TTL_MS = 30_000;
+const cache = new Map<string, { at: number; limits: TenantSettings['rateLimits'] }>();
+
+export async function tenantRateLimits(db: Knex.Transaction, tenantId: string | null): Promise<TenantSettings['rateLimits']> {
+  if (!tenantId) return DEFAULT_TENANT_SETTINGS.rateLimits;
+  const hit = cache.get(tenantId);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.limits;
+  const row = await TenantSettingsRow.query(db).findById(tenantId);
+  const limits = row?.settings.rateLimits ?? DEFAULT_TENANT_SETTINGS.rateLimits;
+  cache.set(tenantId, { at: Date.now(), limits });
+  return limits;
+}
+
+export function forgetTenantRateLimits(tenantId: string): void {
+  cache.delete(tenantId);
+}

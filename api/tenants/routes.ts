@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { Tenant } from '../../db/models';
+import {
+  provisioningStatusQuery,
+  provisioningWorkflowId,
+  tenantProvisioning,
+  type ProvisionTenantInput,
+} from '../../workflows/provisioning';
+import { entitySearchAttributes } from '../../workflows/search-attributes';
+import { hashPassword } from '../auth/passwords';
+import { conflict, notFound } from '../problem';
+import { keysetPage, pageOf, pageQuery } from '../pagination';
+import { route } from '../route';
+import { uuidParam } from '../schemas';
+import { callWorkflow } from '../workflow-calls';
+import { createTenantBody, provisioningView, tenantView, toTenantView } from './schema';
+
+export const createTenant = route({
+  method: 'post',
+  path: '/tenants',
+  summary: 'Create a tenant: starts its provisioning workflow',
+  tags: ['tenants'],
+  access: { roles: ['SUPER_ADMIN'] },
+  body: createTenantBody,
+  responses: {
+    202: {
+      description: 'Provisioning started; follow statusUrl',
+      schema: z.object({ tenantId: z.uuid(), workflowId: z.string(), status: z.literal('provisioning'), statusUrl: z.string() }),
+    },
+    409: { description: 'Slug or admin e-mail already in use' },
+    503: { description: 'Temporal unavailable: nothing was started, retry' },
+  },
+  async handler({ body, db, deps, actor, requestId, audit }) {
+    if (await Tenant.query(db).whereNot('status', 'failed').findOne({ slug: body.slug })) {
+      throw conflict(`O identificador "${body.slug}" já está em uso.`);
+    }
+    const [emailOwner] = await db.select('id').from(db.raw('auth_find_login(?)', [body.admin.email]));
+    if (emailOwner) throw conflict(`O e-mail ${body.admin.email} já está cadastrado.`);
+
+    const tenantId = randomUUID();
+    const workflowId = provisioningWorkflowId(tenantId);
+    // Secrets are transformed before they enter the workflow history: the password hashed,
+    // the WhatsApp token sealed with the platform key.
+    const input: ProvisionTenantInput = {
+      tenantId,
+      slug: body.slug,
+      name: body.name,
+      plan: body.plan,
+      timeZone: body.timeZone,
+      admin: { name: body.admin.name, email: body.admin.email, passwordHash: await hashPassword(body.admin.password) },
+      whatsapp: body.whatsapp && {
+        phoneNumberId: body.whatsapp.phoneNumberId,
+        wabaId: body.whatsapp.wabaId,
+        accessTokenSealed: deps.secrets.seal(body.whatsapp.accessToken),
+      },
+      requestedBy: actor,
+      requestId,
+    };
+    await callWorkflow(() =>
+      deps.temporal.client.workflow.start(tenantProvisioning, {
+        taskQueue: deps.temporal.taskQueue,
+        workflowId,
+        args: [input],
+        typedSearchAttributes: entitySearchAttributes(tenantId, 'tenant', tenantId),
+      }),
+    );
+    await audit({
+      tenantId: null,
+      action: 'tenant.provisioning_requested',
+      entityType: 'tenant',
+      entityId: tenantId,
+      workflowId,
+      details: { slug: body.slug, name: body.name, plan: body.plan, whatsapp: Boolean(body.whatsapp) },
+    });
+    const statusUrl = `/api/tenants/${tenantId}/provisioning`;
+    return { status: 202, headers: { location: statusUrl }, body: { tenantId, workflowId, status: 'provisioning', statusUrl } };
+  },
+});
+
+export const listTenants = route({
+  method: 'get',
+  path: '/tenants',
+  summary: 'List tenants (platform administrators)',
+  tags: ['tenants'],
+  access: { roles: ['SUPER_ADMIN'] },
+  query: pageQuery.extend({ status: z.enum(['provisioning', 'active', 'suspended', 'failed']).optional() }),
+  responses: { 200: { description: 'A page of tenants', schema: pageOf(tenantView) } },
+  async handler({ query, db }) {
+    const qb = Tenant.query(db);
+    if (query.status) qb.where({ status: query.status });
+    const { rows, nextCursor } = await keysetPage(qb, query);
+    return { body: { items: rows.map(toTenantView), nextCursor } };
+  },
+});
+
+export const getTenant = route({
+  method: 'get',
+  path: '/tenants/:tenantId',
+  summary: 'One tenant (platform administrators, or the tenant’s own admins and managers)',
+  tags: ['tenants'],
+  access: { roles: ['SUPER_ADMIN', 'TENANT_ADMIN', 'MANAGER'] },
+  params: uuidParam('tenantId'),
+  responses: { 200: { description: 'The tenant', schema: tenantView }, 404: { description: 'No such tenant in your reach' } },
+  async handler({ params, db }) {
+    const tenant = await Tenant.query(db).findById(params.tenantId);
+    if (!tenant) throw notFound('Empresa não encontrada.');
+    return { body: toTenantView(tenant) };
+  },
+});
+
+export const getProvisioning = route({
+  method: 'get',
+  path: '/tenants/:tenantId/provisioning',
+  summary: 'Progress of the tenant’s provisioning workflow, step by step',
+  tags: ['tenants'],
+  access: { roles: ['SUPER_ADMIN', 'TENANT_ADMIN'] },
+  params: uuidParam('tenantId'),
+  responses: {
+    200: { description: 'Workflow status and step progress', schema: provisioningView },
+    404: { description: 'No such provisioning in your reach' },
+  },
+  async handler({ params, principal, db, deps }) {
+    // Tenant staff see their own tenant only, like every other read: the row decides.
+    if (principal.tenantId && !(await Tenant.query(db).findById(params.tenantId))) throw notFound('Empresa não encontrada.');
+    const workflowId = provisioningWorkflowId(params.tenantId);
+    const handle = deps.temporal.client.workflow.getHandle(workflowId);
+    const description = await callWorkflow(() => handle.describe());
+    // The query replays the workflow on a worker; with none running the status is still useful.
+    const progress = await handle.query(provisioningStatusQuery).catch(() => null);
+    return {
+      body: {
+        tenantId: params.tenantId,
+        workflowId,
+        runId: description.runId,
+        workflowStatus: description.status.name,
+        progress: progress && { state: progress.state, steps: progress.steps, failure: progress.failure },
+      },
+    };
+  },
+});
+
+export const tenantRoutes = [createTenant, listTenants, getTenant, getProvisioning];

@@ -1,0 +1,10 @@
+import type { Knex } from 'knex';
+import { platformCore } from './001_platform_core';
+
+export interface Migration {
+  name: string;
+  up(knex: Knex, roles: { app: string; auth: string }): Promise<void>;
+}
+
+// Listed explicitly (not read from disk) so migrations run the same under tsx, a bundle or a test.
+export const migrations: Migration[] = [platformCore];

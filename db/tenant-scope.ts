@@ -1,0 +1,30 @@
+import type { Knex } from 'knex';
+
+export type Scope = { tenantId: string } | { platform: true };
+
+// Every request and every activity touches the database only through these: the transaction
+// sets the tenant (or the platform context) before any query runs, and the setting dies with it,
+// so a pooled connection never carries one tenant's context into another's work.
+export async function withScope<T>(knex: Knex, scope: Scope, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return knex.transaction(async (trx) => {
+    if ('tenantId' in scope) {
+      await trx.raw(`SELECT set_config('app.tenant_id', ?, true)`, [scope.tenantId]);
+    } else {
+      await trx.raw(`SELECT set_config('app.platform', 'on', true)`);
+    }
+    return work(trx);
+  });
+}
+
+export function withTenant<T>(knex: Knex, tenantId: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return withScope(knex, { tenantId }, work);
+}
+
+export function withPlatform<T>(knex: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return withScope(knex, { platform: true }, work);
+}
+
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}

@@ -1,0 +1,22 @@
+// Who may do what. SUPER_ADMIN belongs to the platform (no tenant); every other role to one tenant.
+export const ROLES = ['SUPER_ADMIN', 'TENANT_ADMIN', 'MANAGER', 'ATTENDANT', 'SALES', 'FINANCE'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const TENANT_ROLES = ROLES.filter((r): r is Exclude<Role, 'SUPER_ADMIN'> => r !== 'SUPER_ADMIN');
+export type TenantRole = (typeof TENANT_ROLES)[number];
+
+// Scopes an automation API key can hold. Later processes add theirs here so that one list
+// drives validation, documentation and the admin screen.
+export const API_KEY_SCOPES = [
+  'users:read',
+  'audit:read',
+  'settings:read',
+  'conversations:read',
+  'conversations:write',
+  'messages:send',
+] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export function isTenantRole(role: Role): role is TenantRole {
+  return role !== 'SUPER_ADMIN';
+}

@@ -1,0 +1,53 @@
+// @ts-check
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+// Temporal's recommended guard for workflow code: no Node built-ins (the sandbox has none, and
+// they are non-deterministic), plus the libraries that do I/O. Types may still be imported.
+const ALLOWED_NODE_BUILTINS = new Set(['assert']);
+const nodeBuiltins = builtinModules
+  .filter((m) => !ALLOWED_NODE_BUILTINS.has(m))
+  .flatMap((m) => [m, `node:${m}`]);
+const ioLibraries = ['pg', 'knex', 'objection', 'ioredis', 'openai', 'koa', '@koa/router', 'socket.io', 'pino', 'jose', '@node-rs/argon2', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.data/**', 'temporal-docker/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      globals: globals.node,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Forgetting to await an activity, a timer or a DB call is a silent bug.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, ...ioLibraries].map((name) => ({
+            name,
+            message: 'Workflow and domain code must stay deterministic: do I/O in activities.',
+            allowTypeImports: true,
+          })),
+          patterns: [
+            {
+              group: ['../activities/*', '../api/*', '../db/*', '../infra/*', '../workers/*'],
+              message: 'Workflows import activities by type only; side effects live in activities.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import type { Config } from './config';
+
+type TemporalSettings = Pick<
+  Config,
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CERT_PATH'
+  | 'TEMPORAL_TLS_KEY_PATH'
+  | 'TEMPORAL_TLS_SERVER_NAME'
+  | 'TEMPORAL_API_KEY'
+>;
+
+// Shared by the client (API) and the native connection (worker): a local dev server needs none of
+// the TLS or API key settings; Temporal Cloud or a secured cluster needs them.
+export function temporalConnectionOptions(c: TemporalSettings): ConnectionOptions & NativeConnectionOptions {
+  const mtls =
+    c.TEMPORAL_TLS_CERT_PATH && c.TEMPORAL_TLS_KEY_PATH
+      ? { crt: readFileSync(c.TEMPORAL_TLS_CERT_PATH), key: readFileSync(c.TEMPORAL_TLS_KEY_PATH) }
+      : undefined;
+  const tls =
+    c.TEMPORAL_TLS || mtls || c.TEMPORAL_API_KEY
+      ? { serverNameOverride: c.TEMPORAL_TLS_SERVER_NAME, clientCertPair: mtls }
+      : undefined;
+  return {
+    address: c.TEMPORAL_ADDRESS,
+    tls,
+    apiKey: c.TEMPORAL_API_KEY,
+    metadata: c.TEMPORAL_API_KEY ? { 'temporal-namespace': c.TEMPORAL_NAMESPACE } : undefined,
+  };
+}
+
+// Lazy: the API must start (and report /ready 503) even while Temporal is still coming up.
+export function createTemporalClient(c: TemporalSettings): { client: Client; connection: Connection } {
+  const connection = Connection.lazy(temporalConnectionOptions(c));
+  const client = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE });
+  return { client, connection };
+}
+
+// The dev server registers them from its flags when the namespace is first created; an existing
+// cluster (or a reused dev-server file) needs them added. ALREADY_EXISTS is success.
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const { SEARCH_ATTRIBUTES } = await import('../workflows/search-attributes');
+  const { temporal } = await import('@temporalio/proto');
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(
+        missing.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      ),
+    });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 6 /* ALREADY_EXISTS */) throw err;
+  }
+}

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../../workers/worker';
+import { GRAPH_ERRORS } from '../fakes/graph-api';
+import { login, provisionTenant, superAdmin, tenantBody, whatsappNumber } from '../support/fixtures';
+import { startStack, type TestStack } from '../support/stack';
+
+// Tenant provisioning end to end: POST /api/tenants → workflow on the real dev server → rows in
+// Postgres under RLS → status through the workflow's query.
+describe('tenant provisioning workflow', () => {
+  let stack: TestStack;
+  let root: Awaited<ReturnType<typeof superAdmin>>;
+
+  before(async () => {
+    stack = await startStack();
+    root = await superAdmin(stack);
+  });
+  after(() => stack.stop());
+
+  async function finish(workflowId: string) {
+    const handle = stack.deps.temporal.client.workflow.getHandle(workflowId);
+    await handle.result().catch(() => undefined);
+    return handle;
+  }
+
+  async function record(name: string, workflowId: string) {
+    const history = await stack.deps.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    // Every fresh history replays against today's code: a non-deterministic change fails here.
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
+    if (process.env.RECORD_HISTORIES) {
+      writeFileSync(join(__dirname, '..', 'histories', `${name}.json`), JSON.stringify(historyToJSON(history), null, 2));
+    }
+  }
+
+  it('creates the tenant, its settings, its admin and its WhatsApp channel, then opens it', async () => {
+    const number = whatsappNumber(stack);
+    const body = tenantBody({
+      timeZone: 'America/Manaus',
+      whatsapp: { phoneNumberId: number.phoneNumberId, wabaId: number.wabaId, accessToken: number.accessToken },
+    });
+    const res = await stack.api.post('/api/tenants', { token: root.token, body });
+    assert.equal(res.status, 202);
+    assert.match(res.body.workflowId, /^tenant-provisioning:[0-9a-f-]{36}$/);
+    assert.equal(res.headers.get('location'), `/api/tenants/${res.body.tenantId}/provisioning`);
+    await finish(res.body.workflowId);
+
+    const status = await stack.api.get(res.body.statusUrl, { token: root.token });
+    assert.equal(status.status, 200);
+    assert.equal(status.body.workflowStatus, 'COMPLETED');
+    assert.equal(status.body.progress.state, 'completed');
+    assert.deepEqual(
+      status.body.progress.steps.map((s: { name: string; state: string }) => `${s.name}:${s.state}`),
+      ['createTenant:done', 'applyDefaultSettings:done', 'createAdmin:done', 'verifyWhatsApp:done', 'activateTenant:done'],
+    );
+
+    const admin = await login(stack, body.admin.email, body.admin.password);
+    assert.equal(admin.user.tenantId, res.body.tenantId);
+    const me = await stack.api.get('/api/me', { token: admin.accessToken });
+    assert.equal(me.body.role, 'TENANT_ADMIN');
+    assert.equal(me.body.tenant.status, 'active');
+    const settings = await stack.api.get('/api/settings', { token: admin.accessToken });
+    assert.equal(settings.body.timeZone, 'America/Manaus');
+    assert.equal(settings.body.escalation.acceptanceSlaMinutes, 5);
+
+    // The token is stored sealed, never as sent.
+    const channel = await stack.deps.knex.transaction(async (trx) => {
+      await trx.raw(`SELECT set_config('app.tenant_id', ?, true)`, [res.body.tenantId]);
+      return trx('whatsapp_channels').first();
+    });
+    assert.equal(channel.phoneNumberId, number.phoneNumberId);
+    assert.equal(channel.verifiedName, 'Pousada Teste');
+    assert.notEqual(channel.accessTokenSealed, number.accessToken);
+    assert.equal(stack.deps.secrets.open(channel.accessTokenSealed), number.accessToken);
+    // The Graph API saw the token, the history did not.
+    const history = JSON.stringify(await stack.deps.temporal.client.workflow.getHandle(res.body.workflowId).fetchHistory());
+    assert.ok(!history.includes(number.accessToken), 'access token leaked into the workflow history');
+    assert.ok(!history.includes(body.admin.password), 'password leaked into the workflow history');
+
+    const audit = await stack.api.get('/api/audit-events?limit=50', { token: admin.accessToken });
+    const actions = audit.body.items.map((e: { action: string }) => e.action).reverse();
+    assert.deepEqual(actions.slice(0, 5), ['tenant.created', 'tenant.settings_applied', 'user.created', 'whatsapp_channel.connected', 'tenant.activated']);
+    assert.ok(audit.body.items.every((e: { actor: { id: string } }, i: number) => i < audit.body.items.length - 5 || e.actor.id === root.id));
+    await record('provisioning-completed', res.body.workflowId);
+  });
+
+  it('retries a step that fails for a while and then succeeds', async () => {
+    const number = whatsappNumber(stack);
+    stack.graph.failNext(2, GRAPH_ERRORS.serverError);
+    const t = await provisionTenant(stack, root.token, {
+      whatsapp: { phoneNumberId: number.phoneNumberId, wabaId: number.wabaId, accessToken: number.accessToken },
+    });
+    const status = await stack.api.get(`/api/tenants/${t.tenantId}/provisioning`, { token: t.admin.token });
+    assert.equal(status.body.workflowStatus, 'COMPLETED');
+    const calls = stack.graph.requests.filter((r) => r.path.endsWith(`/${number.phoneNumberId}`));
+    assert.equal(calls.length, 3, 'two failed attempts and the one that succeeded');
+    await record('provisioning-retried', t.workflowId);
+  });
+
+  it('compensates every step done before one that cannot succeed', async () => {
+    const number = whatsappNumber(stack);
+    const body = tenantBody({
+      whatsapp: { phoneNumberId: number.phoneNumberId, wabaId: number.wabaId, accessToken: 'EAAG-revoked-token-000' },
+    });
+    const res = await stack.api.post('/api/tenants', { token: root.token, body });
+    assert.equal(res.status, 202);
+    const handle = await finish(res.body.workflowId);
+    await assert.rejects(handle.result(), /ProvisioningFailed|failed/);
+
+    const status = await stack.api.get(res.body.statusUrl, { token: root.token });
+    assert.equal(status.body.workflowStatus, 'FAILED');
+    assert.equal(status.body.progress.state, 'failed');
+    assert.match(status.body.progress.failure, /access token rejected/);
+    assert.deepEqual(
+      status.body.progress.steps.map((s: { name: string; state: string }) => `${s.name}:${s.state}`),
+      ['createTenant:compensated', 'applyDefaultSettings:compensated', 'createAdmin:compensated', 'verifyWhatsApp:failed', 'activateTenant:pending'],
+    );
+    // Invalid credentials are not retried.
+    assert.equal(stack.graph.requests.filter((r) => r.path.endsWith(`/${number.phoneNumberId}`)).length, 1);
+
+    const tenant = await stack.api.get(`/api/tenants/${res.body.tenantId}`, { token: root.token });
+    assert.equal(tenant.body.status, 'failed');
+    assert.match(tenant.body.failureReason, /access token rejected/);
+    const failedLogin = await stack.api.post('/api/auth/login', { body: { email: body.admin.email, password: body.admin.password } });
+    assert.equal(failedLogin.status, 401, 'the compensated admin can no longer log in');
+    const leftovers = await stack.deps.knex.transaction(async (trx) => {
+      await trx.raw(`SELECT set_config('app.tenant_id', ?, true)`, [res.body.tenantId]);
+      return {
+        users: (await trx('users').count({ n: '*' }))[0]?.n,
+        settings: (await trx('tenant_settings').count({ n: '*' }))[0]?.n,
+        channels: (await trx('whatsapp_channels').count({ n: '*' }))[0]?.n,
+        audit: (await trx('audit_events').orderBy('id').pluck('action')) as string[],
+      };
+    });
+    assert.deepEqual([leftovers.users, leftovers.settings, leftovers.channels].map(Number), [0, 0, 0]);
+    assert.deepEqual(leftovers.audit, ['tenant.created', 'tenant.settings_applied', 'user.created', 'user.removed', 'tenant.provisioning_failed']);
+
+    // The slug and the e-mail are free again: a corrected request goes through.
+    stack.graph.addNumber({ ...number, accessToken: 'EAAG-fresh-token-111' });
+    const retry = await stack.api.post('/api/tenants', {
+      token: root.token,
+      body: { ...body, whatsapp: { ...body.whatsapp, accessToken: 'EAAG-fresh-token-111' } },
+    });
+    assert.equal(retry.status, 202, JSON.stringify(retry.body));
+    await stack.deps.temporal.client.workflow.getHandle(retry.body.workflowId).result();
+    await record('provisioning-compensated', res.body.workflowId);
+  });
+
+  it('refuses a slug or admin e-mail already in use with 409, starting nothing', async () => {
+    const t = await provisionTenant(stack, root.token);
+    const sameSlug = await stack.api.post('/api/tenants', { token: root.token, body: tenantBody({ slug: t.slug }) });
+    assert.equal(sameSlug.status, 409);
+    const sameEmail = tenantBody();
+    sameEmail.admin.email = t.admin.email;
+    const res = await stack.api.post('/api/tenants', { token: root.token, body: sameEmail });
+    assert.equal(res.status, 409);
+    assert.equal(res.headers.get('content-type'), 'application/problem+json');
+  });
+
+  it('is found by tenant in the Temporal visibility store (Web UI and `temporal workflow list --query`)', async () => {
+    const t = await provisionTenant(stack, root.token);
+    const query = `OrquestraTenantId = '${t.tenantId}' AND OrquestraEntityType = 'tenant'`;
+    let found: string[] = [];
+    for (let i = 0; i < 50 && found.length === 0; i++) {
+      found = [];
+      for await (const wf of stack.deps.temporal.client.workflow.list({ query })) found.push(wf.workflowId);
+      if (!found.length) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(found, [t.workflowId]);
+  });
+
+  it('answers 503 and starts nothing when Temporal is unreachable', async () => {
+    const offline = await startStack({ worker: false, env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+    try {
+      const body = tenantBody();
+      const res = await offline.api.post('/api/tenants', { token: root.token, body });
+      assert.equal(res.status, 503);
+      assert.ok(res.headers.get('retry-after'));
+      const rows = await offline.deps.knex.transaction(async (trx) => {
+        await trx.raw(`SELECT set_config('app.platform', 'on', true)`);
+        const found: unknown[] = await trx('audit_events')
+          .where({ action: 'tenant.provisioning_requested' })
+          .whereRaw(`details->>'slug' = ?`, [body.slug]);
+        return found;
+      });
+      assert.equal(rows.length, 0);
+    } finally {
+      await offline.stop();
+    }
+  });
+});

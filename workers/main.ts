@@ -1,0 +1,56 @@
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { createKnex } from '../db/connection';
+import { resolveDatabaseSettings } from '../db/database-settings';
+import { loadConfig } from '../infra/config';
+import { createLogger } from '../infra/logger';
+import { SecretBox } from '../infra/secret-box';
+import { temporalConnectionOptions } from '../infra/temporal';
+import { createOrquestraWorker } from './worker';
+
+// The worker process for the `orquestra` task queue: runs every workflow and activity.
+async function main() {
+  const config = loadConfig();
+  const log = createLogger('worker', config.LOG_LEVEL);
+  Runtime.install({
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } },
+    },
+  });
+
+  const connection = await connectWithRetry(() => NativeConnection.connect(temporalConnectionOptions(config)), log);
+  const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX);
+  const worker = await createOrquestraWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: {
+      knex,
+      secrets: new SecretBox(config.ENCRYPTION_KEY),
+      whatsapp: { baseUrl: config.WHATSAPP_API_BASE_URL, apiVersion: config.WHATSAPP_API_VERSION },
+    },
+  });
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
+  // Runtime shuts the worker down on SIGINT/SIGTERM; in-flight activities get their grace period.
+  await worker.run();
+  await connection.close();
+  await knex.destroy();
+  log.info('worker stopped');
+}
+
+async function connectWithRetry<T>(connect: () => Promise<T>, log: ReturnType<typeof createLogger>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      const delay = Math.min(10_000, 500 * 2 ** attempt);
+      log.warn({ attempt, delay, err: (err as Error).message }, 'Temporal not reachable yet, retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

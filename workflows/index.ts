@@ -1,0 +1,2 @@
+// Everything the worker bundles. One file per process.
+export { tenantProvisioning } from './provisioning';
