@@ -27,6 +27,7 @@ export function temporalConnectionOptions(c: TemporalSettings): ConnectionOption
       : undefined;
   return {
     address: c.TEMPORAL_ADDRESS,
+    connectTimeout: '3 seconds',
     tls,
     apiKey: c.TEMPORAL_API_KEY,
     metadata: c.TEMPORAL_API_KEY ? { 'temporal-namespace': c.TEMPORAL_NAMESPACE } : undefined,

@@ -57,7 +57,7 @@ export const createTenant = route({
       requestedBy: actor,
       requestId,
     };
-    await callWorkflow(() =>
+    await callWorkflow(deps, () =>
       deps.temporal.client.workflow.start(tenantProvisioning, {
         taskQueue: deps.temporal.taskQueue,
         workflowId,
@@ -125,9 +125,11 @@ export const getProvisioning = route({
     if (principal.tenantId && !(await Tenant.query(db).findById(params.tenantId))) throw notFound('Empresa não encontrada.');
     const workflowId = provisioningWorkflowId(params.tenantId);
     const handle = deps.temporal.client.workflow.getHandle(workflowId);
-    const description = await callWorkflow(() => handle.describe());
+    const description = await callWorkflow(deps, () => handle.describe());
     // The query replays the workflow on a worker; with none running the status is still useful.
-    const progress = await handle.query(provisioningStatusQuery).catch(() => null);
+    const progress = await deps.temporal.connection
+      .withDeadline(Date.now() + 3_000, () => handle.query(provisioningStatusQuery))
+      .catch(() => null);
     return {
       body: {
         tenantId: params.tenantId,

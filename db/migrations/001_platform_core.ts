@@ -112,9 +112,8 @@ export const platformCore: Migration = {
       CREATE INDEX audit_events_entity ON audit_events (tenant_id, entity_type, entity_id);
       CREATE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'audit_events is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege'; END $$;
-      CREATE TRIGGER audit_events_no_update_delete BEFORE UPDATE OR DELETE ON audit_events
-        FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change();
-      CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+      -- Statement-level, so the statement is refused even when it would match no row.
+      CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_events
         FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();
     `);
 
