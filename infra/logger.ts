@@ -1,9 +1,10 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  return pino(
+    {
     name,
     level,
     base: { service: name },
@@ -12,5 +13,7 @@ export function createLogger(name: string, level: string = process.env.LOG_LEVEL
       paths: ['password', '*.password', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken', 'req.headers.authorization', 'req.headers["x-api-key"]'],
       censor: '[redacted]',
     },
-  });
+    },
+    destination,
+  );
 }

@@ -22,7 +22,9 @@ export interface TestStack {
 
 // The real API (listening on a free port), a real worker on a task queue of its own, against the
 // Temporal dev server, Postgres and Redis that `npm test` prepared. Only Meta is a fake.
-export async function startStack(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startStack(
+  opts: { worker?: boolean; env?: Record<string, string>; logs?: { write(line: string): void } } = {},
+): Promise<TestStack> {
   if (!process.env.TEMPORAL_ADDRESS || !process.env.JWT_SECRET) {
     throw new Error('Run the tests through `npm test` (it starts Temporal and prepares the test database).');
   }
@@ -37,7 +39,7 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
     ...opts.env,
   };
   const config = loadConfig(env);
-  const log = createLogger('test', config.LOG_LEVEL);
+  const log = opts.logs ? createLogger('test', 'info', opts.logs) : createLogger('test', config.LOG_LEVEL);
   const deps = createApiDeps(config, log, env);
   const server: Server = await new Promise((resolve) => {
     const s = buildApp(deps).listen(0, '127.0.0.1', () => resolve(s));
