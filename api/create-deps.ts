@@ -13,7 +13,7 @@ import type { ApiDeps } from './deps';
 import { createHttpMetrics } from './metrics';
 
 export function createApiDeps(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): ApiDeps {
-  const knex = createKnex(resolveDatabaseSettings(env).appUrl, config.DATABASE_POOL_MAX);
+  const knex = createKnex(resolveDatabaseSettings(env).appUrl, config.DATABASE_POOL_MAX, log);
   const redis = createRedis(config.REDIS_URL, log);
   const { client, connection } = createTemporalClient(config);
   const accessTokens = new AccessTokens(config.JWT_SECRET);

@@ -24,7 +24,10 @@ export function withPlatform<T>(knex: Knex, work: (trx: Knex.Transaction) => Pro
   return withScope(knex, { platform: true }, work);
 }
 
+// Recognises the violation whether it comes raw from pg or wrapped by objection (db-errors).
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const e = err as { code?: string; constraint?: string };
-  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+  const e = err as { code?: string; constraint?: string; nativeError?: { code?: string; constraint?: string } };
+  const code = e?.code ?? e?.nativeError?.code;
+  const name = e?.constraint ?? e?.nativeError?.constraint;
+  return code === '23505' && (constraint === undefined || name === constraint);
 }

@@ -40,6 +40,7 @@ async function main() {
     const binary = findOrBuildTemporalCli((m) => console.error(m));
     server = await startDevServer({ binary, port: await freePort(), uiPort: await freePort(), headless: true });
     env.TEMPORAL_ADDRESS = server.address;
+    env.TEMPORAL_CLI = binary;
     console.error(`Temporal dev server for the tests at ${server.address}`);
   }
 

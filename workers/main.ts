@@ -19,7 +19,7 @@ async function main() {
   });
 
   const connection = await connectWithRetry(() => NativeConnection.connect(temporalConnectionOptions(config)), log);
-  const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX);
+  const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX, log);
   const worker = await createOrquestraWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

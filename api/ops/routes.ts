@@ -38,10 +38,15 @@ export function opsRouter(deps: ApiDeps, openapi: () => object): Router {
 
 type Check = { ok: boolean; ms: number; error?: string; mode?: string };
 
-async function timed(probe: () => Promise<unknown>): Promise<Check> {
+// `race` bounds probes that have no deadline of their own. The Temporal probe carries a gRPC
+// deadline instead: abandoning it mid-flight would leave the SDK's retry timer running past
+// shutdown.
+async function timed(probe: () => Promise<unknown>, race = true): Promise<Check> {
   const started = Date.now();
   try {
-    await Promise.race([probe(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2 s')), 2_000))]);
+    await (race
+      ? Promise.race([probe(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2 s')), 2_000).unref())])
+      : probe());
     return { ok: true, ms: Date.now() - started };
   } catch (err) {
     return { ok: false, ms: Date.now() - started, error: (err as Error).message };
@@ -50,7 +55,10 @@ async function timed(probe: () => Promise<unknown>): Promise<Check> {
 
 async function readiness(deps: ApiDeps): Promise<Record<string, Check>> {
   const [temporal, postgres, redis] = await Promise.all([
-    timed(() => deps.temporal.connection.workflowService.getSystemInfo({})),
+    timed(
+      () => deps.temporal.connection.withDeadline(Date.now() + 2_000, () => deps.temporal.connection.workflowService.getSystemInfo({})),
+      false,
+    ),
     timed(() => deps.knex.raw('SELECT 1')),
     deps.redis
       ? timed(() => (deps.redis as NonNullable<ApiDeps['redis']>).ping())

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../../workers/worker';
+import { provisioningStatusQuery, provisioningWorkflowId, tenantProvisioning } from '../../workflows/provisioning';
 import { GRAPH_ERRORS } from '../fakes/graph-api';
 import { login, provisionTenant, superAdmin, tenantBody, whatsappNumber } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
@@ -32,7 +34,10 @@ describe('tenant provisioning workflow', () => {
     // Every fresh history replays against today's code: a non-deterministic change fails here.
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
     if (process.env.RECORD_HISTORIES) {
-      writeFileSync(join(__dirname, '..', 'histories', `${name}.json`), JSON.stringify(historyToJSON(history), null, 2));
+      // The CLI's JSON is the format operators export from production for replay, too.
+      const cli = process.env.TEMPORAL_CLI ?? 'temporal';
+      const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', stack.config.TEMPORAL_ADDRESS, '--output', 'json']);
+      writeFileSync(join(__dirname, '..', 'histories', `${name}.json`), json);
     }
   }
 
@@ -158,6 +163,36 @@ describe('tenant provisioning workflow', () => {
     const res = await stack.api.post('/api/tenants', { token: root.token, body: sameEmail });
     assert.equal(res.status, 409);
     assert.equal(res.headers.get('content-type'), 'application/problem+json');
+  });
+
+  it('fails fast and compensates when the admin e-mail is taken after the API checked it', async () => {
+    const existing = await provisionTenant(stack, root.token);
+    const tenantId = randomUUID();
+    const handle = await stack.deps.temporal.client.workflow.start(tenantProvisioning, {
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      workflowId: provisioningWorkflowId(tenantId),
+      args: [
+        {
+          tenantId,
+          slug: `race-${tenantId.slice(0, 8)}`,
+          name: 'Corrida',
+          plan: 'standard',
+          admin: { name: 'Outra pessoa', email: existing.admin.email, passwordHash: 'x' },
+          requestedBy: { type: 'user', id: root.id },
+        },
+      ],
+    });
+    const started = Date.now();
+    await assert.rejects(handle.result());
+    assert.ok(Date.now() - started < 5_000, 'a taken e-mail is not retried');
+    const status = await handle.query(provisioningStatusQuery);
+    assert.match(status.failure ?? '', /already registered/);
+    assert.deepEqual(
+      status.steps.map((s) => s.state),
+      ['compensated', 'compensated', 'failed', 'pending', 'pending'],
+    );
+    // The existing tenant's admin is untouched.
+    await login(stack, existing.admin.email, existing.admin.password);
   });
 
   it('is found by tenant in the Temporal visibility store (Web UI and `temporal workflow list --query`)', async () => {

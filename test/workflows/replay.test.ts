@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../../workers/worker';
+
+// Histories recorded from real runs (`npm run record:histories`) and committed. Today's workflow
+// code must replay every one of them: a change that would break a running workflow fails here
+// and needs `patched()`. No server is involved.
+const dir = join(__dirname, '..', 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+describe('replay of recorded workflow histories', () => {
+  it('has recorded histories for every workflow type', () => {
+    const types = new Set(files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).events[0].workflowExecutionStartedEventAttributes.workflowType.name));
+    assert.deepEqual([...types].sort(), ['tenantProvisioning']);
+    // Completed, retried and compensated runs all exist.
+    assert.ok(files.includes('provisioning-completed.json') && files.includes('provisioning-compensated.json'));
+  });
+
+  for (const file of files) {
+    it(`replays ${file} deterministically`, async () => {
+      const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+    });
+  }
+});
