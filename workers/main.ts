@@ -1,17 +1,23 @@
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { createKnex } from '../db/connection';
 import { resolveDatabaseSettings } from '../db/database-settings';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { SecretBox } from '../infra/secret-box';
-import { temporalConnectionOptions } from '../infra/temporal';
+import { Connection } from '@temporalio/client';
+import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
 import { createOrquestraWorker } from './worker';
 
 // The worker process for the `orquestra` task queue: runs every workflow and activity.
 async function main() {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL);
+  // The SDK's own log lines go through the same JSON logger as ours.
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
+  };
   Runtime.install({
+    logger: new DefaultLogger('INFO', (e) => log[levels[e.level]]({ sdk: e.meta ?? {} }, e.message)),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
       metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } },
@@ -19,6 +25,7 @@ async function main() {
   });
 
   const connection = await connectWithRetry(() => NativeConnection.connect(temporalConnectionOptions(config)), log);
+  await registerSearchAttributes(config, log);
   const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX, log);
   const worker = await createOrquestraWorker({
     connection,
@@ -36,6 +43,21 @@ async function main() {
   await connection.close();
   await knex.destroy();
   log.info('worker stopped');
+}
+
+// Operations find workflows by tenant and entity; a cluster where they are missing (or where this
+// worker may not add them, as on Temporal Cloud without admin rights) is reported, not fatal.
+async function registerSearchAttributes(config: ReturnType<typeof loadConfig>, log: ReturnType<typeof createLogger>) {
+  try {
+    const client = await Connection.connect(temporalConnectionOptions(config));
+    try {
+      await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+    } finally {
+      await client.close();
+    }
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not register the custom search attributes; register them with `temporal operator search-attribute create`');
+  }
 }
 
 async function connectWithRetry<T>(connect: () => Promise<T>, log: ReturnType<typeof createLogger>): Promise<T> {

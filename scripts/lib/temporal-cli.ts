@@ -61,7 +61,8 @@ export interface DevServerOptions {
   headless?: boolean;
   // Tests trade durability for speed; `npm start` keeps SQLite's defaults.
   fastStorage?: boolean;
-  logFile?: string;
+  // Detached from our process group: `npm start` stops it itself, after the worker.
+  detached?: boolean;
 }
 
 export interface DevServer {
@@ -83,7 +84,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   if (o.fastStorage) args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
-  const child = spawn(o.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(o.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: o.detached ?? false });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

