@@ -77,9 +77,9 @@ export interface RouteDefinition {
   mount(router: Router, deps: ApiDeps): void;
 }
 
-const empty = z.object({});
+type Empty = z.ZodObject<Record<string, never>>;
 
-export function publicRoute<P extends AnyObject = typeof empty, Q extends AnyObject = typeof empty, B extends z.ZodType = z.ZodUndefined>(
+export function publicRoute<P extends AnyObject = Empty, Q extends AnyObject = Empty, B extends z.ZodType = z.ZodUndefined>(
   spec: Common<P, Q, B> & { handler(input: PublicInput<P, Q, B>): Promise<RouteResult> },
 ): RouteDefinition {
   return {
@@ -95,7 +95,7 @@ export function publicRoute<P extends AnyObject = typeof empty, Q extends AnyObj
   };
 }
 
-export function route<P extends AnyObject = typeof empty, Q extends AnyObject = typeof empty, B extends z.ZodType = z.ZodUndefined>(
+export function route<P extends AnyObject = Empty, Q extends AnyObject = Empty, B extends z.ZodType = z.ZodUndefined>(
   spec: Common<P, Q, B> & { access: Access; handler(input: AuthedInput<P, Q, B>): Promise<RouteResult> },
 ): RouteDefinition {
   return {
