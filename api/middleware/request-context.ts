@@ -19,7 +19,8 @@ export function requestContext(log: Logger, metrics: HttpMetrics): Koa.Middlewar
       await next();
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = (ctx.state.routePath as string | undefined) ?? (ctx.status === 404 ? 'unmatched' : ctx.path);
+      // The route template, never the raw path: ids in paths would make a metric label per id.
+      const route = (ctx.state.routePath as string | undefined) ?? 'unmatched';
       metrics.observe(ctx.method, route, ctx.status, seconds);
       ctx.state.log.info(
         { method: ctx.method, path: ctx.path, route, status: ctx.status, ms: Math.round(seconds * 1000), ip: ctx.ip },
