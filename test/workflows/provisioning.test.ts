@@ -205,6 +205,14 @@ describe('tenant provisioning workflow', () => {
       if (!found.length) await new Promise((r) => setTimeout(r, 200));
     }
     assert.deepEqual(found, [t.workflowId]);
+    // The same query, the way operations type it.
+    if (process.env.TEMPORAL_CLI) {
+      const out = execFileSync(process.env.TEMPORAL_CLI, [
+        'workflow', 'list', '--address', stack.config.TEMPORAL_ADDRESS, '--query', `OrquestraTenantId = '${t.tenantId}'`, '--output', 'json',
+      ]).toString();
+      const listed = JSON.parse(out) as { execution: { workflowId: string } }[];
+      assert.deepEqual(listed.map((w) => w.execution.workflowId), [t.workflowId]);
+    }
   });
 
   it('answers 503 and starts nothing when Temporal is unreachable', async () => {
