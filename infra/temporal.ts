@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { NativeConnectionOptions } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { Config } from './config';
 
 type TemporalSettings = Pick<
@@ -44,8 +46,6 @@ export function createTemporalClient(c: TemporalSettings): { client: Client; con
 // The dev server registers them from its flags when the namespace is first created; an existing
 // cluster (or a reused dev-server file) needs them added. ALREADY_EXISTS is success.
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
-  const { SEARCH_ATTRIBUTES } = await import('../workflows/search-attributes');
-  const { temporal } = await import('@temporalio/proto');
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
   if (missing.length === 0) return;
