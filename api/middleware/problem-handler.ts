@@ -13,7 +13,7 @@ export function problemHandler(): Koa.Middleware {
     } catch (err) {
       const problem = toProblem(err);
       if (problem.status >= 500 && !(err instanceof HttpProblem)) {
-        ctx.state.log?.error({ err }, 'unhandled error');
+        ctx.state.log?.error({ err }, problem.status === 503 ? 'dependency unavailable' : 'unhandled error');
       }
       for (const [k, v] of Object.entries(problem.extra.headers ?? {})) ctx.set(k, v);
       ctx.status = problem.status;
@@ -31,8 +31,32 @@ export function problemHandler(): Koa.Middleware {
   };
 }
 
+// A dependency that is down (Postgres, Redis) is not the client's fault and not a bug: 503 tells
+// the caller to retry. Failing here also fails closed: a session check that cannot reach Redis
+// refuses the request rather than letting a revoked token through.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH',
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', // Postgres: shutdown, connection failures
+]);
+
+function isDependencyDown(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string; nativeError?: { code?: string } };
+  return (
+    UNAVAILABLE_CODES.has(e?.code ?? '') ||
+    UNAVAILABLE_CODES.has(e?.nativeError?.code ?? '') ||
+    e?.name === 'KnexTimeoutError' ||
+    e?.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|Connection terminated/.test(e?.message ?? '')
+  );
+}
+
 function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
+  if (isDependencyDown(err)) {
+    return new HttpProblem(503, 'Service Unavailable', 'Serviço temporariamente indisponível. Tente novamente em instantes.', {
+      headers: { 'retry-after': '5' },
+    });
+  }
   // Errors Koa or its helpers raise with an HTTP status (ctx.throw, http-errors) are client errors.
   const e = err as { status?: number; expose?: boolean; message?: string };
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {

@@ -45,8 +45,24 @@ describe('operations endpoints', () => {
       assert.equal(res.body.status, 'unavailable');
       for (const name of ['temporal', 'postgres', 'redis']) assert.equal(res.body.checks[name].ok, false, name);
       assert.equal((await broken.api.get('/health')).status, 200, 'liveness does not depend on the others');
+      // Requests that need the database answer 503 (retry), not 500.
+      const login = await broken.api.post('/api/auth/login', { body: { email: 'a@b.com.br', password: 'whatever-123' } });
+      assert.equal(login.status, 503, JSON.stringify(login.body));
+      assert.equal(login.headers.get('content-type'), 'application/problem+json');
+      assert.ok(login.headers.get('retry-after'));
     } finally {
       await broken.stop();
+    }
+  });
+
+  it('refuses authenticated requests with 503 while Redis is down, rather than skip the session check', async () => {
+    const root = await superAdmin(stack);
+    const noRedis = await startStack({ worker: false, env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    try {
+      const res = await noRedis.api.get('/api/me', { token: root.token });
+      assert.equal(res.status, 503, JSON.stringify(res.body));
+    } finally {
+      await noRedis.stop();
     }
   });
 
