@@ -17,6 +17,8 @@ export interface TestStack {
   api: ApiClient;
   graph: FakeGraphApi;
   worker?: Worker;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,8 +52,8 @@ export async function startStack(
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   let connection: NativeConnection | undefined;
-  if (opts.worker !== false) {
-    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const startWorker = async () => {
+    connection ??= await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     worker = await createOrquestraWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -63,17 +65,25 @@ export async function startStack(
       },
     });
     running = worker.run();
-  }
+  };
+  const stopWorker = async () => {
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
+  if (opts.worker !== false) await startWorker();
 
   return {
     config,
     deps,
     api,
     graph,
-    worker,
+    get worker() {
+      return worker;
+    },
+    startWorker,
+    stopWorker,
     async stop() {
-      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+      await stopWorker();
       await connection?.close();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

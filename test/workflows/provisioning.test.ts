@@ -215,6 +215,52 @@ describe('tenant provisioning workflow', () => {
     }
   });
 
+  it('accepts a request while no worker runs, and finishes it when one starts', async () => {
+    const idle = await startStack({ worker: false });
+    try {
+      const body = tenantBody();
+      const res = await idle.api.post('/api/tenants', { token: root.token, body });
+      assert.equal(res.status, 202, 'durably accepted by Temporal; no worker needed to answer');
+      await new Promise((r) => setTimeout(r, 500));
+      const waiting = await idle.deps.temporal.client.workflow.getHandle(res.body.workflowId).describe();
+      assert.equal(waiting.status.name, 'RUNNING');
+      await idle.startWorker();
+      await idle.deps.temporal.client.workflow.getHandle(res.body.workflowId).result();
+      await login(idle, body.admin.email, body.admin.password);
+    } finally {
+      await idle.stop();
+    }
+  });
+
+  it('carries on after the worker restarts in the middle of a run', async () => {
+    const own = await startStack();
+    try {
+      const number = whatsappNumber(own);
+      own.graph.failNext(2, GRAPH_ERRORS.serverError);
+      const body = tenantBody({ whatsapp: { phoneNumberId: number.phoneNumberId, wabaId: number.wabaId, accessToken: number.accessToken } });
+      const res = await own.api.post('/api/tenants', { token: root.token, body });
+      assert.equal(res.status, 202);
+      // Stop the worker once the WhatsApp step has failed and is waiting to retry.
+      for (let i = 0; i < 100 && own.graph.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await own.stopWorker();
+      const mid = await own.api.get(res.body.statusUrl, { token: root.token });
+      assert.equal(mid.body.workflowStatus, 'RUNNING');
+      await own.startWorker();
+      await own.deps.temporal.client.workflow.getHandle(res.body.workflowId).result();
+      const done = await own.api.get(res.body.statusUrl, { token: root.token });
+      assert.equal(done.body.progress.state, 'completed');
+      // Each step ran to completion once: one admin, one channel, one of each audit entry.
+      const audit = await own.deps.knex.transaction(async (trx) => {
+        await trx.raw(`SELECT set_config('app.tenant_id', ?, true)`, [res.body.tenantId]);
+        const actions: string[] = await trx('audit_events').orderBy('id').pluck('action');
+        return actions;
+      });
+      assert.deepEqual(audit, ['tenant.created', 'tenant.settings_applied', 'user.created', 'whatsapp_channel.connected', 'tenant.activated']);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('answers 503 and starts nothing when Temporal is unreachable', async () => {
     const offline = await startStack({ worker: false, env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
     try {
