@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../db/tenant-scope';
 import { ROLES, TENANT_ROLES } from '../../domain/roles';
 import { hashPassword } from '../auth/passwords';
 import { keysetPage, pageOf, pageQuery } from '../pagination';
-import { badRequest, conflict, notFound } from '../problem';
+import { conflict, notFound } from '../problem';
 import { route } from '../route';
 import { email, password, personName, uuidParam } from '../schemas';
 
@@ -130,11 +130,9 @@ export const updateUser = route({
     if (body.active === false || body.password !== undefined || (body.role && body.role !== user.role)) {
       await deps.sessions.closeAllFor(db, user.id);
     }
-    const changed = Object.keys(body).map((k) => (k === 'password' ? 'password' : k));
-    if (!changed.length) throw badRequest('Nada a alterar.');
     await audit({
       action: 'user.updated', entityType: 'user', entityId: user.id,
-      details: { changed, ...(body.role ? { role: body.role } : {}), ...(body.active !== undefined ? { active: body.active } : {}) },
+      details: { changed: Object.keys(body), ...(body.role ? { role: body.role } : {}), ...(body.active !== undefined ? { active: body.active } : {}) },
     });
     return { body: toView(updated) };
   },

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiRoutes, API_PREFIX } from '../../api/routes';
 import { addApiKey, addUser, provisionTenant, superAdmin, type TenantFixture } from '../support/fixtures';
+import { withTenant } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
 
 // Every route that takes an id, called by tenant A with tenant B's id, answers 404 and changes
@@ -61,8 +62,7 @@ describe('cross-tenant isolation matrix', () => {
   }
 
   async function snapshot(tenantId: string) {
-    return stack.deps.knex.transaction(async (trx) => {
-      await trx.raw(`SELECT set_config('app.tenant_id', ?, true)`, [tenantId]);
+    return withTenant(stack.deps.knex, tenantId, async (trx) => {
       const users: unknown[] = await trx('users').select('id', 'name', 'role', 'active', 'updatedAt').orderBy('id');
       const keys: unknown[] = await trx('api_keys').select('id', 'revokedAt').orderBy('id');
       const tenant: unknown = await trx('tenants').select('status', 'name').first();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addUser, login, provisionTenant, superAdmin, uid, type TenantFixture } from '../support/fixtures';
+import { withTenant } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
 
 describe('tenant administration', () => {
@@ -104,8 +105,7 @@ describe('tenant administration', () => {
     const listed = list.body.items.find((k: { id: string }) => k.id === created.body.id);
     assert.deepEqual(Object.keys(listed).sort(), ['createdAt', 'expiresAt', 'id', 'name', 'revokedAt', 'scopes']);
     const stored = JSON.stringify(
-      await stack.deps.knex.transaction(async (trx) => {
-        await trx.raw(`SELECT set_config('app.tenant_id', ?, true)`, [tenant.tenantId]);
+      await withTenant(stack.deps.knex, tenant.tenantId, async (trx) => {
         const row: unknown = await trx('api_keys').where({ id: created.body.id }).first();
         return row;
       }),

@@ -9,6 +9,7 @@ import { workflowBundle } from '../../workers/worker';
 import { provisioningStatusQuery, provisioningWorkflowId, tenantProvisioning } from '../../workflows/provisioning';
 import { GRAPH_ERRORS } from '../fakes/graph-api';
 import { login, provisionTenant, superAdmin, tenantBody, whatsappNumber } from '../support/fixtures';
+import { withTenant, withPlatform } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
 
 // Tenant provisioning end to end: POST /api/tenants → workflow on the real dev server → rows in
@@ -72,8 +73,7 @@ describe('tenant provisioning workflow', () => {
     assert.equal(settings.body.escalation.acceptanceSlaMinutes, 5);
 
     // The token is stored sealed, never as sent.
-    const channel = await stack.deps.knex.transaction(async (trx) => {
-      await trx.raw(`SELECT set_config('app.tenant_id', ?, true)`, [res.body.tenantId]);
+    const channel = await withTenant(stack.deps.knex, res.body.tenantId, async (trx) => {
       return trx('whatsapp_channels').first();
     });
     assert.equal(channel.phoneNumberId, number.phoneNumberId);
@@ -131,8 +131,7 @@ describe('tenant provisioning workflow', () => {
     assert.match(tenant.body.failureReason, /access token rejected/);
     const failedLogin = await stack.api.post('/api/auth/login', { body: { email: body.admin.email, password: body.admin.password } });
     assert.equal(failedLogin.status, 401, 'the compensated admin can no longer log in');
-    const leftovers = await stack.deps.knex.transaction(async (trx) => {
-      await trx.raw(`SELECT set_config('app.tenant_id', ?, true)`, [res.body.tenantId]);
+    const leftovers = await withTenant(stack.deps.knex, res.body.tenantId, async (trx) => {
       return {
         users: (await trx('users').count({ n: '*' }))[0]?.n,
         settings: (await trx('tenant_settings').count({ n: '*' }))[0]?.n,
@@ -250,8 +249,7 @@ describe('tenant provisioning workflow', () => {
       const done = await own.api.get(res.body.statusUrl, { token: root.token });
       assert.equal(done.body.progress.state, 'completed');
       // Each step ran to completion once: one admin, one channel, one of each audit entry.
-      const audit = await own.deps.knex.transaction(async (trx) => {
-        await trx.raw(`SELECT set_config('app.tenant_id', ?, true)`, [res.body.tenantId]);
+      const audit = await withTenant(own.deps.knex, res.body.tenantId, async (trx) => {
         const actions: string[] = await trx('audit_events').orderBy('id').pluck('action');
         return actions;
       });
@@ -268,8 +266,7 @@ describe('tenant provisioning workflow', () => {
       const res = await offline.api.post('/api/tenants', { token: root.token, body });
       assert.equal(res.status, 503);
       assert.ok(res.headers.get('retry-after'));
-      const rows = await offline.deps.knex.transaction(async (trx) => {
-        await trx.raw(`SELECT set_config('app.platform', 'on', true)`);
+      const rows = await withPlatform(offline.deps.knex, async (trx) => {
         const found: unknown[] = await trx('audit_events')
           .where({ action: 'tenant.provisioning_requested' })
           .whereRaw(`details->>'slug' = ?`, [body.slug]);
