@@ -45,7 +45,8 @@ export function createTemporalClient(c: TemporalSettings): { client: Client; con
 
 // The dev server registers them from its flags when the namespace is first created; an existing
 // cluster (or a reused dev-server file) needs them added. ALREADY_EXISTS is success.
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+// Takes a client Connection or the worker's NativeConnection: both expose the operator service.
+export async function ensureSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
   if (missing.length === 0) return;

@@ -63,6 +63,7 @@ async function main() {
   let webUi: string | null = env.TEMPORAL_WEB_URL ?? null;
   if (env.TEMPORAL_ADDRESS) {
     say(`Using the Temporal Service at ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE ?? 'default'}).`);
+    await waitForTemporal(temporalConnectionOptions(loadConfig(env)), 60_000);
   } else {
     const port = Number(env.TEMPORAL_PORT ?? 7233);
     const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8233);
@@ -74,7 +75,6 @@ async function main() {
     webUi = running.temporal.uiUrl;
   }
   const config = loadConfig(env);
-  await waitForTemporal(config.TEMPORAL_ADDRESS, 60_000).catch(() => undefined);
   const connection = await Connection.connect(temporalConnectionOptions(config));
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   await connection.close();

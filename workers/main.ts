@@ -4,7 +4,6 @@ import { resolveDatabaseSettings } from '../db/database-settings';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { SecretBox } from '../infra/secret-box';
-import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
 import { createOrquestraWorker } from './worker';
 
@@ -25,7 +24,7 @@ async function main() {
   });
 
   const connection = await connectWithRetry(() => NativeConnection.connect(temporalConnectionOptions(config)), log);
-  await registerSearchAttributes(config, log);
+  await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE, log);
   const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX, log);
   const worker = await createOrquestraWorker({
     connection,
@@ -47,14 +46,9 @@ async function main() {
 
 // Operations find workflows by tenant and entity; a cluster where they are missing (or where this
 // worker may not add them, as on Temporal Cloud without admin rights) is reported, not fatal.
-async function registerSearchAttributes(config: ReturnType<typeof loadConfig>, log: ReturnType<typeof createLogger>) {
+async function registerSearchAttributes(connection: NativeConnection, namespace: string, log: ReturnType<typeof createLogger>) {
   try {
-    const client = await Connection.connect(temporalConnectionOptions(config));
-    try {
-      await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-    } finally {
-      await client.close();
-    }
+    await ensureSearchAttributes(connection, namespace);
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'could not register the custom search attributes; register them with `temporal operator search-attribute create`');
   }

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 // The official Temporal CLI, pinned. `go install ...@v1.5.1` is the newest tag Go accepts in that
@@ -92,7 +92,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const address = `${ip}:${o.port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await Promise.race([
-    waitForTemporal(address, 90_000),
+    waitForTemporal({ address }, 90_000),
     exited.then((code) => {
       throw new Error(`temporal server start-dev exited with ${code}: ${stderr}`);
     }),
@@ -111,12 +111,13 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   };
 }
 
-export async function waitForTemporal(address: string, timeoutMs: number): Promise<void> {
+// Takes the full connection options, so a TLS or API-key cluster is probed the way it is used.
+export async function waitForTemporal(options: ConnectionOptions, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const c = await Connection.connect({ address, connectTimeout: 2_000 });
+      const c = await Connection.connect({ ...options, connectTimeout: 2_000 });
       try {
         await c.workflowService.getSystemInfo({});
         return;
@@ -128,7 +129,7 @@ export async function waitForTemporal(address: string, timeoutMs: number): Promi
       await new Promise((r) => setTimeout(r, 300));
     }
   }
-  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${(last as Error)?.message}`);
+  throw new Error(`Temporal at ${options.address} did not answer within ${timeoutMs} ms: ${(last as Error)?.message}`);
 }
 
 export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
