@@ -1,6 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
@@ -59,8 +58,6 @@ export interface DevServerOptions {
   dbFile?: string; // omitted: in memory
   namespace?: string;
   headless?: boolean;
-  // Tests trade durability for speed; `npm start` keeps SQLite's defaults.
-  fastStorage?: boolean;
   // Detached from our process group: `npm start` stops it itself, after the worker.
   detached?: boolean;
 }
@@ -81,7 +78,6 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     args.push('--db-filename', o.dbFile);
   }
   if (o.headless) args.push('--headless');
-  if (o.fastStorage) args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
   const child = spawn(o.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: o.detached ?? false });
@@ -130,17 +126,6 @@ export async function waitForTemporal(options: ConnectionOptions, timeoutMs: num
     }
   }
   throw new Error(`Temporal at ${options.address} did not answer within ${timeoutMs} ms: ${(last as Error)?.message}`);
-}
-
-export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ port, host });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export async function freePort(): Promise<number> {
