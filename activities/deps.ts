@@ -1,13 +1,24 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type Redis from 'ioredis';
 import type { Knex } from 'knex';
 import type { Actor } from '../domain/actor';
+import type { RealtimeEmitter } from '../infra/realtime-emitter';
 import type { SecretBox } from '../infra/secret-box';
+import type { AiConfig } from './ai';
 
 // What activities need from the outside world, handed in by the worker (or a test).
 export interface ActivityDeps {
   knex: Knex;
   secrets: SecretBox;
-  whatsapp: { baseUrl: string; apiVersion: string; timeoutMs?: number };
+  whatsapp: { baseUrl: string; apiVersion: string; timeoutMs?: number; numberMessagesPerSecond?: number };
+  redis?: Redis | null;
+  redisKeyPrefix?: string;
+  realtime?: RealtimeEmitter;
+  ai?: AiConfig;
+  mediaDir?: string;
+  // Starts the delivery workflow of each automation event, so a slow endpoint never holds a conversation.
+  temporal?: { client: Client; taskQueue: string };
 }
 
 export interface AuditContext {

@@ -1,6 +1,11 @@
+import { automationActivities } from './automation-events';
 import { channelActivities } from './channels';
+import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
+import { mediaActivities } from './media';
+import { messagingActivities } from './messaging';
 import { tenantActivities } from './tenants';
+import { triageActivities } from './triage';
 import { userActivities } from './users';
 import { whatsappActivities } from './whatsapp';
 
@@ -12,6 +17,11 @@ export function createActivities(deps: ActivityDeps) {
     ...userActivities(deps),
     ...channelActivities(deps),
     ...whatsappActivities(deps),
+    ...conversationActivities(deps),
+    ...messagingActivities(deps),
+    ...mediaActivities(deps),
+    ...triageActivities(deps),
+    ...automationActivities(deps),
   };
 }
 

@@ -8,6 +8,7 @@ import { buildOpenApi } from './openapi';
 import { opsRouter } from './ops/routes';
 import { HttpProblem } from './problem';
 import { API_PREFIX, apiRoutes } from './routes';
+import { whatsappWebhookRouter } from './webhooks/whatsapp-routes';
 
 export function buildApp(deps: ApiDeps, opts: { trustProxy?: boolean } = {}): Koa {
   const app = new Koa({ proxy: opts.trustProxy ?? false });
@@ -26,8 +27,11 @@ export function buildApp(deps: ApiDeps, opts: { trustProxy?: boolean } = {}): Ko
     ctx.set('cache-control', 'no-store');
     await next();
   });
-  app.use(jsonBody(deps.config.BODY_LIMIT_BYTES));
+  app.use(jsonBody(deps.config.BODY_LIMIT_BYTES, { prefix: '/webhooks/', limitBytes: deps.config.WHATSAPP_WEBHOOK_BODY_LIMIT_BYTES }));
   app.use(ops.routes());
+  const webhooks = whatsappWebhookRouter(deps);
+  app.use(webhooks.routes());
+  app.use(webhooks.allowedMethods());
   app.use(api.routes());
   app.use(
     api.allowedMethods({

@@ -3,6 +3,7 @@ import { resolveDatabaseSettings } from '../db/database-settings';
 import type { Config } from '../infra/config';
 import type { Logger } from '../infra/logger';
 import { RateLimits } from '../infra/rate-limits';
+import { createRealtimeEmitter, realtimeStreamName } from '../infra/realtime-emitter';
 import { createRedis } from '../infra/redis';
 import { SecretBox } from '../infra/secret-box';
 import { SessionRevocations } from '../infra/session-revocations';
@@ -30,6 +31,7 @@ export function createApiDeps(config: Config, log: Logger, env: NodeJS.ProcessEn
     sessions: new Sessions(knex, accessTokens, revocations),
     secrets: new SecretBox(config.ENCRYPTION_KEY),
     metrics: createHttpMetrics(),
+    realtime: createRealtimeEmitter(redis, { streamName: realtimeStreamName(config.REDIS_KEY_PREFIX), log }),
   };
 }
 

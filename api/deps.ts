@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../infra/config';
 import type { Logger } from '../infra/logger';
 import type { RateLimits } from '../infra/rate-limits';
+import type { RealtimeEmitter } from '../infra/realtime-emitter';
 import type { SecretBox } from '../infra/secret-box';
 import type { SessionRevocations } from '../infra/session-revocations';
 import type { Sessions } from './auth/sessions';
@@ -23,4 +24,6 @@ export interface ApiDeps {
   sessions: Sessions;
   secrets: SecretBox;
   metrics: HttpMetrics;
+  // Live events for dashboards, through Redis so every API instance delivers them.
+  realtime: RealtimeEmitter;
 }

@@ -36,15 +36,18 @@ export const tenantSettingsSchema = z.object({
     apiPerUserPerMinute: z.number().int().min(10).max(10_000),
     automationPerMinute: z.number().int().min(10).max(100_000),
   }),
+  // Stored values may be fractions (tests and demos shorten the clocks); what an admin sends is
+  // held to whole minutes and hours by the patch schema below.
   escalation: z.object({
-    acceptanceSlaMinutes: z.number().int().min(1).max(24 * 60),
+    acceptanceSlaMinutes: z.number().positive().max(24 * 60),
   }),
   conversation: z.object({
-    inactivityCloseHours: z.number().int().min(1).max(24 * 30),
+    inactivityCloseHours: z.number().positive().max(24 * 30),
     outOfHoursMessage: z.string().min(1).max(1024),
   }),
 });
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
+export const storedTenantSettingsSchema = tenantSettingsSchema;
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   timeZone: 'America/Sao_Paulo',
@@ -76,8 +79,14 @@ export const tenantSettingsPatchSchema = z
     businessHours: businessHoursSchema.partial().strict(),
     observeNationalHolidays: z.boolean(),
     rateLimits: tenantSettingsSchema.shape.rateLimits.partial().strict(),
-    escalation: tenantSettingsSchema.shape.escalation.partial().strict(),
-    conversation: tenantSettingsSchema.shape.conversation.partial().strict(),
+    escalation: z.object({ acceptanceSlaMinutes: z.number().int().min(1).max(24 * 60) }).partial().strict(),
+    conversation: z
+      .object({
+        inactivityCloseHours: z.number().int().min(1).max(24 * 30),
+        outOfHoursMessage: tenantSettingsSchema.shape.conversation.shape.outOfHoursMessage,
+      })
+      .partial()
+      .strict(),
   })
   .partial()
   .strict();

@@ -39,6 +39,24 @@ const envSchema = z.object({
 
   WHATSAPP_API_BASE_URL: z.string().url().default('https://graph.facebook.com'),
   WHATSAPP_API_VERSION: z.string().default('v23.0'),
+  // The platform's Meta app (one app serving many tenants' numbers). Tenants that bring their own
+  // app register it through the API and use /webhooks/whatsapp/{appId}.
+  WHATSAPP_APP_SECRET: z.string().min(8).optional(),
+  WHATSAPP_VERIFY_TOKEN: z.string().min(8).optional(),
+  WHATSAPP_WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  // Meta: about one message every 6 s to the same customer; 80 messages/s per number by default.
+  WHATSAPP_PER_CUSTOMER_INTERVAL_MS: z.coerce.number().int().min(0).default(6000),
+  WHATSAPP_NUMBER_MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(80),
+  // Requests with a bad signature, per IP; correctly signed deliveries from Meta are never limited.
+  RATE_LIMIT_WEBHOOK_INVALID_PER_MINUTE: z.coerce.number().int().positive().default(1000),
+
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+
+  MEDIA_DIR: z.string().default('.data/media'),
+  SOCKET_CORS_ORIGIN: z.string().optional(),
 
   RATE_LIMIT_LOGIN_POINTS: z.coerce.number().int().positive().default(5),
   RATE_LIMIT_LOGIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),

@@ -3,8 +3,9 @@ import { createKnex } from '../db/connection';
 import { resolveDatabaseSettings } from '../db/database-settings';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
-import { SecretBox } from '../infra/secret-box';
-import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
+import { createRedis } from '../infra/redis';
+import { createTemporalClient, ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
+import { activityDepsFromConfig } from './activity-deps';
 import { createOrquestraWorker } from './worker';
 
 // The worker process for the `orquestra` task queue: runs every workflow and activity.
@@ -26,20 +27,20 @@ async function main() {
   const connection = await connectWithRetry(() => NativeConnection.connect(temporalConnectionOptions(config)), log);
   await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE, log);
   const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX, log);
+  const redis = createRedis(config.REDIS_URL, log);
+  const temporal = createTemporalClient(config);
   const worker = await createOrquestraWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: {
-      knex,
-      secrets: new SecretBox(config.ENCRYPTION_KEY),
-      whatsapp: { baseUrl: config.WHATSAPP_API_BASE_URL, apiVersion: config.WHATSAPP_API_VERSION },
-    },
+    deps: activityDepsFromConfig(config, { knex, redis, log, client: temporal.client }),
   });
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
   // Runtime shuts the worker down on SIGINT/SIGTERM; in-flight activities get their grace period.
   await worker.run();
   await connection.close();
+  await temporal.connection.close().catch(() => {});
+  redis?.disconnect();
   await knex.destroy();
   log.info('worker stopped');
 }

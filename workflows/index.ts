@@ -1,2 +1,4 @@
 // Everything the worker bundles. One file per process.
+export { automationDelivery } from './automation-delivery';
+export { conversation } from './conversation';
 export { tenantProvisioning } from './provisioning';

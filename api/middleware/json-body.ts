@@ -4,21 +4,24 @@ import { HttpProblem, badRequest } from '../problem';
 
 // Reads the body as bytes (kept for signature checks on webhooks) and parses JSON.
 // Oversized bodies stop at the limit with 413; broken JSON is a 400, never a 500.
-export function jsonBody(limitBytes: number): Koa.Middleware {
+// Webhook paths get the bytes only: their signature is checked before anything is parsed.
+export function jsonBody(limitBytes: number, webhooks: { prefix: string; limitBytes: number } = { prefix: '/webhooks/', limitBytes }): Koa.Middleware {
   return async (ctx, next) => {
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(ctx.method)) return next();
+    const rawOnly = ctx.path.startsWith(webhooks.prefix);
+    const limit = rawOnly ? webhooks.limitBytes : limitBytes;
     const declared = Number(ctx.get('content-length') || 0);
-    if (declared > limitBytes) throw tooLarge(limitBytes);
+    if (declared > limit) throw tooLarge(limit);
     let raw: Buffer;
     try {
-      raw = await getRawBody(ctx.req, { limit: limitBytes });
+      raw = await getRawBody(ctx.req, { limit });
     } catch (err) {
       const e = err as { type?: string; status?: number };
-      if (e.type === 'entity.too.large' || e.status === 413) throw tooLarge(limitBytes);
+      if (e.type === 'entity.too.large' || e.status === 413) throw tooLarge(limit);
       throw badRequest('Não foi possível ler o corpo da requisição.');
     }
     ctx.state.rawBody = raw;
-    if (raw.length === 0) return next();
+    if (raw.length === 0 || rawOnly) return next();
     if (!ctx.is('application/json', 'application/*+json')) {
       throw new HttpProblem(415, 'Unsupported Media Type', 'Envie o corpo como application/json.');
     }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Migration } from './index';
+import { isolate } from './rls';
 
 // Tenancy core: tenants, their settings, users and sessions, API keys, the audit log and the
 // WhatsApp channel each tenant brings. Every tenant-owned table gets the same policy shape via
@@ -163,11 +164,3 @@ export const platformCore: Migration = {
     }
   },
 };
-
-async function isolate(knex: Knex, table: string, predicate: string): Promise<void> {
-  await knex.raw(`
-    ALTER TABLE ?? ENABLE ROW LEVEL SECURITY;
-    ALTER TABLE ?? FORCE ROW LEVEL SECURITY;
-    CREATE POLICY tenant_isolation ON ?? USING (${predicate}) WITH CHECK (${predicate});
-  `, [table, table, table]);
-}

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { platformCore } from './001_platform_core';
+import { conversations } from './002_conversations';
 
 export interface Migration {
   name: string;
@@ -7,4 +8,4 @@ export interface Migration {
 }
 
 // Listed explicitly (not read from disk) so migrations run the same under tsx, a bundle or a test.
-export const migrations: Migration[] = [platformCore];
+export const migrations: Migration[] = [platformCore, conversations];

@@ -1,52 +1,80 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { buildApp } from '../../api/app';
 import { closeApiDeps, createApiDeps } from '../../api/create-deps';
 import type { ApiDeps } from '../../api/deps';
+import { conversationAccess } from '../../api/realtime/conversation-access';
+import { attachRealtime, type Realtime } from '../../api/realtime/socket-server';
 import { loadConfig, type Config } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
+import { realtimeStreamName } from '../../infra/realtime-emitter';
+import { activityDepsFromConfig } from '../../workers/activity-deps';
 import { createOrquestraWorker } from '../../workers/worker';
 import { FakeGraphApi } from '../fakes/graph-api';
+import { FakeOpenAi } from '../fakes/openai';
 import { ApiClient } from './http';
+
+export const TEST_APP_SECRET = 'test-meta-app-secret-0123456789';
+export const TEST_VERIFY_TOKEN = 'test-verify-token-0123456789';
 
 export interface TestStack {
   config: Config;
   deps: ApiDeps;
   api: ApiClient;
+  baseUrl: string;
   graph: FakeGraphApi;
+  openai?: FakeOpenAi;
   worker?: Worker;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
-// The real API (listening on a free port), a real worker on a task queue of its own, against the
-// Temporal dev server, Postgres and Redis that `npm test` prepared. Only Meta is a fake.
+// The real API (listening on a free port, with its Socket.io server), a real worker on a task
+// queue of its own, against the Temporal dev server, Postgres and Redis that `npm test` prepared.
+// Only Meta and OpenAI are fakes, as real HTTP servers on loopback.
 export async function startStack(
-  opts: { worker?: boolean; env?: Record<string, string>; logs?: { write(line: string): void } } = {},
+  opts: { worker?: boolean; ai?: boolean; env?: Record<string, string>; logs?: { write(line: string): void } } = {},
 ): Promise<TestStack> {
   if (!process.env.TEMPORAL_ADDRESS || !process.env.JWT_SECRET) {
     throw new Error('Run the tests through `npm test` (it starts Temporal and prepares the test database).');
   }
   const graph = new FakeGraphApi();
   const graphUrl = await graph.start();
-  const env = {
+  const openai = opts.ai ? new FakeOpenAi() : undefined;
+  const openaiUrl = openai ? await openai.start() : undefined;
+  const env: Record<string, string | undefined> = {
     ...process.env,
     PORT: '0',
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    REDIS_KEY_PREFIX: `test-${randomUUID().slice(0, 8)}:`,
     WHATSAPP_API_BASE_URL: graphUrl,
+    WHATSAPP_APP_SECRET: TEST_APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN: TEST_VERIFY_TOKEN,
     WORKER_METRICS_URLS: '',
+    MEDIA_DIR: join(tmpdir(), `orquestra-media-${randomUUID()}`),
+    ...(openai ? { OPENAI_API_KEY: [...openai.apiKeys][0], OPENAI_BASE_URL: openaiUrl, OPENAI_TIMEOUT_MS: '3000' } : { OPENAI_API_KEY: '' }),
     ...opts.env,
   };
   const config = loadConfig(env);
   const log = opts.logs ? createLogger('test', 'info', opts.logs) : createLogger('test', config.LOG_LEVEL);
   const deps = createApiDeps(config, log, env);
-  const server: Server = await new Promise((resolve) => {
-    const s = buildApp(deps).listen(0, '127.0.0.1', () => resolve(s));
+  const server: Server = createServer(buildApp(deps).callback());
+  const realtime: Realtime = await attachRealtime(server, {
+    accessTokens: deps.accessTokens,
+    revocations: deps.revocations,
+    redis: deps.redis,
+    log,
+    canJoinConversation: conversationAccess(deps.knex),
+    streamName: realtimeStreamName(config.REDIS_KEY_PREFIX),
   });
-  const api = new ApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = new ApiClient(baseUrl);
 
   installQuietRuntime();
   let worker: Worker | undefined;
@@ -54,15 +82,12 @@ export async function startStack(
   let connection: NativeConnection | undefined;
   const startWorker = async () => {
     connection ??= await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const activityDeps = activityDepsFromConfig(config, { knex: deps.knex, redis: deps.redis, log, client: deps.temporal.client });
     worker = await createOrquestraWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: {
-        knex: deps.knex,
-        secrets: deps.secrets,
-        whatsapp: { baseUrl: graphUrl, apiVersion: config.WHATSAPP_API_VERSION, timeoutMs: 3_000 },
-      },
+      deps: { ...activityDeps, whatsapp: { ...activityDeps.whatsapp, timeoutMs: 3_000 } },
     });
     running = worker.run();
   };
@@ -76,7 +101,9 @@ export async function startStack(
     config,
     deps,
     api,
+    baseUrl,
     graph,
+    openai,
     get worker() {
       return worker;
     },
@@ -85,10 +112,12 @@ export async function startStack(
     async stop() {
       await stopWorker();
       await connection?.close();
+      await realtime.close();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await closeApiDeps(deps);
       await graph.stop();
+      await openai?.stop();
     },
   };
 }

@@ -1,0 +1,81 @@
+import { createHmac } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { AutomationEndpoint } from '../db/models';
+import { withTenant } from '../db/tenant-scope';
+import type { AutomationEventName } from '../domain/automation-events';
+import { automationEventWorkflowId, type AutomationEventInput } from '../workflows/automation-delivery';
+import { entitySearchAttributes } from '../workflows/search-attributes';
+import type { ActivityDeps } from './deps';
+
+// Events for the tenant's automations (n8n and the like), posted to the URL the tenant set,
+// signed like Meta signs its webhooks: `X-Orquestra-Signature-256: sha256=<hex HMAC of the raw body>`.
+// Each event is its own small workflow, so a slow or failing endpoint is retried with backoff
+// without ever holding up the conversation that produced the event.
+
+export async function startAutomationEvent(
+  deps: ActivityDeps,
+  tenantId: string,
+  key: string,
+  event: AutomationEventName,
+  data: Record<string, unknown>,
+): Promise<void> {
+  if (!deps.temporal) return;
+  const endpoint = await withTenant(deps.knex, tenantId, async (trx) => AutomationEndpoint.query(trx).findById(tenantId));
+  if (!endpoint?.active || !endpoint.events.includes(event)) return;
+  const workflowId = automationEventWorkflowId(tenantId, key);
+  const input: AutomationEventInput = {
+    tenantId,
+    eventId: workflowId,
+    event,
+    occurredAt: new Date().toISOString(),
+    data,
+  };
+  try {
+    await deps.temporal.client.workflow.start('automationDelivery', {
+      workflowId,
+      taskQueue: deps.temporal.taskQueue,
+      args: [input],
+      typedSearchAttributes: entitySearchAttributes(tenantId, 'automation_event', workflowId),
+    });
+  } catch (err) {
+    // A retried activity finds the delivery it already started.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+export function signAutomationBody(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+export function automationActivities({ knex, secrets }: ActivityDeps) {
+  return {
+    async postAutomationEvent(a: AutomationEventInput): Promise<{ status: number } | { skipped: string }> {
+      const endpoint = await withTenant(knex, a.tenantId, async (trx) => AutomationEndpoint.query(trx).findById(a.tenantId));
+      if (!endpoint?.active) return { skipped: 'no active automation endpoint' };
+      const body = JSON.stringify({ id: a.eventId, event: a.event, tenantId: a.tenantId, occurredAt: a.occurredAt, data: a.data });
+      let res: Response;
+      try {
+        res = await fetch(endpoint.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Orquestra-Automations/1',
+            'x-orquestra-event': a.event,
+            'x-orquestra-delivery': a.eventId,
+            'x-orquestra-signature-256': signAutomationBody(body, secrets.open(endpoint.secretSealed)),
+          },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+      } catch (err) {
+        throw new Error(`automation endpoint unreachable: ${(err as Error).message}`);
+      }
+      await res.body?.cancel().catch(() => {});
+      if (res.ok) return { status: res.status };
+      // 410 Gone is how an endpoint says "stop sending this"; anything else is retried.
+      if (res.status === 410) throw ApplicationFailure.nonRetryable('automation endpoint answered 410 Gone', 'AutomationEndpointGone');
+      throw new Error(`automation endpoint answered HTTP ${res.status}`);
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import type { Role } from './roles';
+
+// What staff dashboards receive live over Socket.io. Payloads are plain JSON (timestamps as ISO
+// strings) because they travel through a Redis stream and are replayed to reconnecting clients.
+// An event is a hint, not the record: a client that missed one resyncs over REST, so payloads
+// carry what the inbox needs to update a row in place, never more than the REST API would show.
+
+export const MESSAGE_DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
+export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
+
+export const MESSAGE_SENDER_TYPES = ['contact', 'ai', 'user', 'automation', 'system'] as const;
+export type MessageSenderType = (typeof MESSAGE_SENDER_TYPES)[number];
+
+export const MESSAGE_STATUSES = ['received', 'pending', 'sent', 'delivered', 'read', 'played', 'failed', 'note'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export const CONVERSATION_STATUSES = ['ai', 'escalated', 'assigned', 'closed'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
+interface ConversationScoped {
+  tenantId: string;
+  conversationId: string;
+}
+
+export interface MessageNewEvent extends ConversationScoped {
+  messageId: string;
+  // `messages.seq` as a string: a bigint past 2^53 would lose precision as a JSON number. Clients
+  // resync with "messages after seq N", so they keep the highest one they have seen.
+  seq: string;
+  direction: MessageDirection;
+  senderType: MessageSenderType;
+  senderId: string | null;
+  type: string;
+  body: string;
+  status: MessageStatus;
+  mediaId: string | null;
+  occurredAt: string;
+}
+
+export interface MessageStatusEvent extends ConversationScoped {
+  messageId: string;
+  status: MessageStatus;
+  statusAt: string;
+}
+
+export interface MessageFailedEvent extends ConversationScoped {
+  messageId: string;
+  error: { code: number | null; title?: string; message?: string };
+  failedAt: string;
+}
+
+// A snapshot of the inbox row rather than a diff, so applying it twice or out of order with a
+// REST resync converges (newest `updatedAt` wins).
+export interface ConversationUpdatedEvent extends ConversationScoped {
+  status: ConversationStatus;
+  assigneeId: string | null;
+  team: string | null;
+  lastMessageAt: string | null;
+  lastMessagePreview: string | null;
+  unreadCount: number;
+  updatedAt: string;
+}
+
+export interface EscalationNewEvent extends ConversationScoped {
+  escalationId: string;
+  reason: string;
+  intent: string | null;
+  team: string | null;
+  slaDueAt: string | null;
+  outOfHours: boolean;
+  createdAt: string;
+}
+
+export interface EscalationAcceptedEvent extends ConversationScoped {
+  escalationId: string;
+  acceptedBy: string;
+  acceptedAt: string;
+}
+
+export interface EscalationSlaBreachedEvent extends ConversationScoped {
+  escalationId: string;
+  team: string | null;
+  slaDueAt: string;
+  breaches: number;
+}
+
+export interface RealtimeEvents {
+  'message:new': MessageNewEvent;
+  'message:status': MessageStatusEvent;
+  'message:failed': MessageFailedEvent;
+  'conversation:updated': ConversationUpdatedEvent;
+  'escalation:new': EscalationNewEvent;
+  'escalation:accepted': EscalationAcceptedEvent;
+  'escalation:sla_breached': EscalationSlaBreachedEvent;
+}
+export type RealtimeEventName = keyof RealtimeEvents;
+
+export const REALTIME_EVENT_NAMES = [
+  'message:new',
+  'message:status',
+  'message:failed',
+  'conversation:updated',
+  'escalation:new',
+  'escalation:accepted',
+  'escalation:sla_breached',
+] as const satisfies readonly RealtimeEventName[];
+
+// With connection-state recovery the server appends the stream offset as a last argument; the
+// client library reads it, listeners may ignore it.
+export type RealtimeServerToClientEvents = {
+  [E in RealtimeEventName]: (payload: RealtimeEvents[E], offset?: string) => void;
+};
+
+export type RoomAck = { ok: true } | { ok: false; error: 'invalid' | 'forbidden' | 'limit' | 'unavailable' };
+
+export interface RealtimeClientToServerEvents {
+  'conversation:join': (conversationId: string, ack: (result: RoomAck) => void) => void;
+  'conversation:leave': (conversationId: string, ack?: (result: RoomAck) => void) => void;
+}
+
+// Rooms. Tenant, user and role rooms are joined by the server from the verified token; only
+// conversation rooms are asked for by the client, and each join is authorized. User ids are
+// unique across the platform and a user belongs to one tenant, so `user:` needs no tenant part.
+export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
+export const userRoom = (userId: string) => `user:${userId}`;
+export const roleRoom = (tenantId: string, role: Role) => `role:${tenantId}:${role}`;
+export const conversationRoom = (conversationId: string) => `conversation:${conversationId}`;
+export const isConversationRoom = (room: string) => room.startsWith('conversation:');

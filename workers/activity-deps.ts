@@ -1,0 +1,30 @@
+import type { Client } from '@temporalio/client';
+import type Redis from 'ioredis';
+import type { Knex } from 'knex';
+import type { ActivityDeps } from '../activities';
+import type { Config } from '../infra/config';
+import type { Logger } from '../infra/logger';
+import { createRealtimeEmitter, realtimeStreamName } from '../infra/realtime-emitter';
+import { SecretBox } from '../infra/secret-box';
+
+// The outside world as the worker's activities see it, from the same configuration the API reads.
+export function activityDepsFromConfig(
+  config: Config,
+  parts: { knex: Knex; redis: Redis | null; log: Logger; client: Client },
+): ActivityDeps {
+  return {
+    knex: parts.knex,
+    secrets: new SecretBox(config.ENCRYPTION_KEY),
+    whatsapp: {
+      baseUrl: config.WHATSAPP_API_BASE_URL,
+      apiVersion: config.WHATSAPP_API_VERSION,
+      numberMessagesPerSecond: config.WHATSAPP_NUMBER_MESSAGES_PER_SECOND,
+    },
+    redis: parts.redis,
+    redisKeyPrefix: config.REDIS_KEY_PREFIX,
+    realtime: createRealtimeEmitter(parts.redis, { streamName: realtimeStreamName(config.REDIS_KEY_PREFIX), log: parts.log }),
+    ai: { apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.OPENAI_TIMEOUT_MS },
+    mediaDir: config.MEDIA_DIR,
+    temporal: { client: parts.client, taskQueue: config.TEMPORAL_TASK_QUEUE },
+  };
+}

@@ -1,0 +1,26 @@
+import { log, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { AutomationEventName } from '../domain/automation-events';
+
+// One event for a tenant's automation endpoint, delivered with backoff for about a day; an
+// endpoint that stays down loses the event after that, and the Web UI shows it as failed.
+
+export const automationEventWorkflowId = (tenantId: string, key: string) => `automation-event:${tenantId}:${key}`;
+
+export interface AutomationEventInput {
+  tenantId: string;
+  eventId: string;
+  event: AutomationEventName;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+const { postAutomationEvent } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 hours', maximumAttempts: 20, nonRetryableErrorTypes: ['AutomationEndpointGone'] },
+});
+
+export async function automationDelivery(input: AutomationEventInput): Promise<void> {
+  const result = await postAutomationEvent(input);
+  if ('skipped' in result) log.info('automation event skipped', { eventId: input.eventId, reason: result.skipped });
+}
