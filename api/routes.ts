@@ -1,10 +1,14 @@
 import { apiKeyRoutes } from './api-keys/routes';
+import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
+import { automationRoutes } from './automations/routes';
 import { authRoutes } from './auth/routes';
+import { conversationRoutes } from './conversations/routes';
 import type { RouteDefinition } from './route';
 import { settingsRoutes } from './settings/routes';
 import { tenantRoutes } from './tenants/routes';
 import { userRoutes } from './users/routes';
+import { whatsappRoutes } from './whatsapp/routes';
 
 export const API_PREFIX = '/api';
 
@@ -17,4 +21,8 @@ export const apiRoutes: RouteDefinition[] = [
   ...apiKeyRoutes,
   ...settingsRoutes,
   ...auditRoutes,
+  ...conversationRoutes,
+  ...automationRoutes,
+  ...assistantRoutes,
+  ...whatsappRoutes,
 ];

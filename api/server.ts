@@ -20,7 +20,7 @@ async function main() {
     log,
     canJoinConversation: conversationAccess(deps.knex),
     streamName: realtimeStreamName(config.REDIS_KEY_PREFIX),
-    corsOrigin: config.SOCKET_CORS_ORIGIN?.split(',').map((o) => o.trim()),
+    corsOrigin: config.SOCKET_CORS_ORIGIN ? config.SOCKET_CORS_ORIGIN.split(',').map((o) => o.trim()) : undefined,
   });
   server.listen(config.PORT, config.HOST, () => {
     log.info({ port: config.PORT, host: config.HOST }, 'api listening');

@@ -109,22 +109,31 @@ export async function attachRealtime(httpServer: http.Server, opts: RealtimeOpti
     pub.duplicate = ((override) => {
       const client = duplicate(override);
       owned.push(client);
+      // Same for the subscriber the adapter creates from this client.
+      markHandled(client, ['subscribe', 'ssubscribe']);
       return client;
     }) as Redis['duplicate'];
-    // The adapter persists a disconnected socket's session with a SET it neither awaits nor
-    // catches: during a Redis outage that would be an unhandled rejection, which ends the process.
-    const set = pub.set.bind(pub) as (...args: unknown[]) => Promise<unknown>;
-    pub.set = ((...args: unknown[]) => {
-      const result = set(...args);
-      result.catch((err: Error) => log.warn({ err: err.message }, 'realtime session not persisted'));
-      return result;
-    }) as Redis['set'];
+    // The adapter persists sessions (SET) and sends heartbeats (XADD/PUBLISH) without awaiting or
+    // catching them: during a Redis outage each would be an unhandled rejection, which ends the
+    // process. Marking them handled here still lets any caller that awaits see the error.
+    const markHandled = (client: Redis, commands: readonly string[]) => {
+      for (const command of commands) {
+        const original = ((client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[command] as (...args: unknown[]) => Promise<unknown>).bind(client);
+        (client as unknown as Record<string, unknown>)[command] = (...args: unknown[]) => {
+          const result = original(...args);
+          result.catch((err: Error) => log.warn({ err: err.message, command }, 'realtime redis command failed'));
+          return result;
+        };
+      }
+    };
+    markHandled(pub, ['set', 'xadd', 'publish', 'spublish']);
     adapter = createAdapter(pub, {
       streamName,
       maxLen: DEFAULT_REALTIME_STREAM_MAXLEN,
       // Derived from the stream so that environments sharing a Redis (and test runs) stay apart.
       channelPrefix: streamName,
       sessionKeyPrefix: `${streamName}:session:`,
+      // Events are plain JSON by contract (domain/realtime-events.ts), as the worker emitter writes them.
       onlyPlaintext: true,
     });
   }
@@ -201,9 +210,8 @@ export async function attachRealtime(httpServer: http.Server, opts: RealtimeOpti
 
 async function authenticate(socket: RealtimeSocket, opts: RealtimeOptions): Promise<void> {
   const token: unknown = socket.handshake.auth?.token;
-  if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
-    throw connectError('token_missing', 'Autenticação necessária.');
-  }
+  if (typeof token !== 'string' || token.length === 0) throw connectError('token_missing', 'Autenticação necessária.');
+  if (token.length > 4096) throw connectError('token_invalid', 'Token de acesso inválido.');
   let claims;
   try {
     claims = await opts.accessTokens.verify(token);

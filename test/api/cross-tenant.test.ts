@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiRoutes, API_PREFIX } from '../../api/routes';
-import { addApiKey, addUser, provisionTenant, superAdmin, type TenantFixture } from '../support/fixtures';
+import { addApiKey, addUser, type TenantFixture } from '../support/fixtures';
+import { conversationOf, guestPhone, guestSays, until, whatsappTenant } from '../support/whatsapp';
 import { withTenant } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -11,6 +12,10 @@ import { startStack, type TestStack } from '../support/stack';
 
 const BODIES: Record<string, unknown> = {
   'PATCH /users/:userId': { name: 'Nome Alterado' },
+  'POST /conversations/:conversationId/reply': { text: 'Olá! Aqui é a recepção.' },
+  'POST /conversations/:conversationId/notes': { text: 'Hóspede VIP' },
+  'POST /conversations/:conversationId/transfer': { team: 'reservas' },
+  'POST /conversations/:conversationId/escalate': { reason: 'teste' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -21,13 +26,22 @@ describe('cross-tenant isolation matrix', () => {
 
   before(async () => {
     stack = await startStack();
-    const root = await superAdmin(stack);
-    a = await provisionTenant(stack, root.token);
-    b = await provisionTenant(stack, root.token);
-    for (const [name, t] of [['A', a], ['B', b]] as const) {
+    const wa = await whatsappTenant(stack);
+    const wb = await whatsappTenant(stack);
+    a = wa;
+    b = wb;
+    for (const [name, t] of [['A', wa], ['B', wb]] as const) {
       ids[name].tenantId = t.tenantId;
       ids[name].userId = (await addUser(stack, t, 'ATTENDANT')).id;
       ids[name].keyId = (await addApiKey(stack, t, ['users:read'])).id;
+      // A guest asking for a person: the conversation waits in the queue, so every action applies.
+      const guest = guestPhone();
+      await guestSays(stack, t, guest, 'Quero falar com um atendente, por favor');
+      const conv = await until('escalated conversation', async () => {
+        const c = await conversationOf(stack, t.tenantId, guest);
+        return c?.status === 'escalated' && c;
+      });
+      ids[name].conversationId = conv.id;
     }
   });
   after(() => stack.stop());
@@ -66,7 +80,9 @@ describe('cross-tenant isolation matrix', () => {
       const users: unknown[] = await trx('users').select('id', 'name', 'role', 'active', 'updatedAt').orderBy('id');
       const keys: unknown[] = await trx('api_keys').select('id', 'revokedAt').orderBy('id');
       const tenant: unknown = await trx('tenants').select('status', 'name').first();
-      return { users, keys, tenant };
+      const conversations: unknown[] = await trx('conversations').select('id', 'status', 'assigneeId', 'team').orderBy('id');
+      const messages: unknown[] = await trx('messages').select('id', 'status').orderBy('id');
+      return { users, keys, tenant, conversations, messages };
     });
   }
 });

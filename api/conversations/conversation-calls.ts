@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Knex } from 'knex';
+import { resolveContactId } from '../../db/contacts';
+import { Conversation, WhatsAppChannel } from '../../db/models';
+import { conversation, conversationWorkflowId, type ConversationInput } from '../../workflows/conversation';
+import { entitySearchAttributes } from '../../workflows/search-attributes';
+import type { ApiDeps } from '../deps';
+import { conflict, HttpProblem, notFound, serviceUnavailable } from '../problem';
+
+// Staff and automations act on a conversation through its workflow's updates. The workflow's
+// validators refuse what does not fit its state (409 with their pt-BR message); an idempotency
+// key becomes the update id, so a client retrying after a timeout does not send twice.
+
+const CALL_DEADLINE_MS = 10_000;
+
+export async function openConversationRow(db: Knex.Transaction, id: string): Promise<Conversation> {
+  const row = await Conversation.query(db).findById(id);
+  if (!row) throw notFound('Conversa não encontrada.');
+  return row;
+}
+
+export async function updateConversation<Ret, Args extends [unknown, ...unknown[]]>(
+  deps: ApiDeps,
+  row: Conversation,
+  update: UpdateDefinition<Ret, Args>,
+  args: Args,
+  idempotencyKey?: string,
+): Promise<Ret> {
+  if (row.status === 'closed') throw conflict('A conversa foi encerrada. Uma nova começa quando o cliente escrever ou com o envio de um modelo (template).');
+  const handle = deps.temporal.client.workflow.getHandle(row.workflowId);
+  return mapErrors(() => handle.executeUpdate(update, { args, updateId: idempotencyKey ?? randomUUID() }), deps);
+}
+
+// Sending to a person by phone (automations, or a reply to a closed conversation): the update
+// goes to the contact's conversation, starting one if none is running.
+export async function updateContactConversation<Ret, Args extends [unknown, ...unknown[]]>(
+  deps: ApiDeps,
+  db: Knex.Transaction,
+  tenantId: string,
+  to: { waId?: string; contactId?: string },
+  update: UpdateDefinition<Ret, Args>,
+  args: Args,
+  idempotencyKey?: string,
+): Promise<Ret> {
+  const contactId = to.contactId ?? (await resolveContactId(db, tenantId, { waId: to.waId }));
+  const channel = await WhatsAppChannel.query(db).orderBy('createdAt').first();
+  if (!channel) throw conflict('Este cliente não tem um número de WhatsApp conectado.');
+  const input: ConversationInput = {
+    tenantId,
+    contactId,
+    channelId: channel.id,
+    options: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS },
+  };
+  const startWorkflowOperation = new WithStartWorkflowOperation(conversation, {
+    workflowId: conversationWorkflowId(tenantId, contactId),
+    taskQueue: deps.temporal.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: entitySearchAttributes(tenantId, 'contact', contactId),
+  });
+  return mapErrors(
+    () => deps.temporal.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation, updateId: idempotencyKey ?? randomUUID() }),
+    deps,
+  );
+}
+
+async function mapErrors<T>(call: () => Promise<T>, deps: { temporal: { client: Client; connection: ApiDeps['temporal']['connection'] } }): Promise<T> {
+  try {
+    return await deps.temporal.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause as { type?: string; message?: string } | undefined;
+      throw new HttpProblem(409, 'Conflict', cause?.message ?? 'A conversa não aceita esta ação agora.', { type: cause?.type ? `urn:orquestra:conversation:${cause.type}` : undefined });
+    }
+    if (err instanceof WorkflowNotFoundError) throw conflict('A conversa foi encerrada.');
+    throw serviceUnavailable('O serviço de workflows está indisponível no momento. Tente novamente em instantes.');
+  }
+}

@@ -1,0 +1,744 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { signMetaPayload } from '../../api/webhooks/whatsapp-signature';
+import { withTenant } from '../../db/tenant-scope';
+import {
+  audioMessage,
+  buttonReply,
+  contactsMessage,
+  documentMessage,
+  imageMessage,
+  listReply,
+  locationMessage,
+  mediaId,
+  metaEnvelope,
+  reactionMessage,
+  statusUpdate,
+  stickerMessage,
+  templateQuickReply,
+  textMessage,
+  unsupportedMessage,
+  videoMessage,
+  wamid,
+  WEBHOOK_ERRORS,
+  type MetaBatch,
+  type MetaObject,
+} from '../fakes/meta-payloads';
+import { lastUserText } from '../fakes/openai';
+import { uid } from '../support/fixtures';
+import { startStack, TEST_APP_SECRET, TEST_VERIFY_TOKEN, type TestStack } from '../support/stack';
+import { guestPhone, guestSays, postWebhook, until, whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
+
+// Meta's webhook end to end: real API, real Temporal, real Postgres; only Meta's Graph API and
+// OpenAI are loopback fakes. Every test uses guests of its own, so tests sharing a stack do not
+// see each other's messages.
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+// One change for the tenant's number, in Meta's envelope.
+const envelopeFor = (t: WhatsAppTenant, b: Omit<MetaBatch, 'wabaId' | 'phoneNumberId'>) =>
+  metaEnvelope([{ wabaId: t.number.wabaId, phoneNumberId: t.number.phoneNumberId, ...b }]);
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+async function messagesWithWamid(stack: TestStack, tenantId: string, id: string): Promise<any[]> {
+  return withTenant(stack.deps.knex, tenantId, async (trx) => trx('messages').where({ wamid: id }));
+}
+
+async function messageWithWamid(stack: TestStack, tenantId: string, id: string): Promise<any> {
+  const rows = await messagesWithWamid(stack, tenantId, id);
+  assert.ok(rows.length <= 1, `${rows.length} rows for wamid ${id}`);
+  return rows[0];
+}
+
+// A guest's contacts, found by either identifier Meta may use.
+async function contactsOf(stack: TestStack, tenantId: string, ids: { waId?: string; userId?: string }): Promise<any[]> {
+  return withTenant(stack.deps.knex, tenantId, async (trx) =>
+    trx('contacts').where((q) => {
+      if (ids.waId) q.orWhere({ waId: ids.waId });
+      if (ids.userId) q.orWhere({ userId: ids.userId });
+    }),
+  );
+}
+
+async function conversationsOfContact(stack: TestStack, tenantId: string, contactId: string): Promise<any[]> {
+  return withTenant(stack.deps.knex, tenantId, async (trx) => trx('conversations').where({ contactId }));
+}
+
+async function inboundOfContact(stack: TestStack, tenantId: string, contactId: string): Promise<any[]> {
+  return withTenant(stack.deps.knex, tenantId, async (trx) => trx('messages').where({ contactId, direction: 'inbound' }).orderBy('seq'));
+}
+
+async function statusEventsOf(stack: TestStack, tenantId: string, id: string): Promise<any[]> {
+  return withTenant(stack.deps.knex, tenantId, async (trx) => trx('message_status_events').where({ wamid: id }).orderBy('status'));
+}
+
+// Waits for the workflow to store an inbound message.
+const stored = (stack: TestStack, t: WhatsAppTenant, id: string, timeoutMs?: number) =>
+  until(`message ${id} stored`, () => messageWithWamid(stack, t.tenantId, id), timeoutMs);
+
+// Posts a correctly signed delivery and insists on Meta's 200.
+async function deliver(stack: TestStack, payload: unknown): Promise<void> {
+  const res = await postWebhook(stack, payload);
+  assert.equal(res.status, 200, `webhook refused: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+// A guest's AI answer, sent through the fake Graph API and stored with its wamid: what status
+// webhooks refer to.
+async function aiReplyTo(stack: TestStack, t: WhatsAppTenant, from: string, text: string) {
+  await guestSays(stack, t, from, text);
+  const sent = await stack.graph.waitForSent((m) => m.to === from, 15_000);
+  const row = await until(`reply ${sent.wamid} stored`, () => messageWithWamid(stack, t.tenantId, sent.wamid));
+  assert.equal(row.direction, 'outbound');
+  return { wamid: sent.wamid as string, row };
+}
+
+// Every signal delivered before this call has been handled once the workflow has answered a
+// later message: a conversation handles its signals in order. This replaces fixed sleeps when a
+// test must show that something did NOT happen.
+async function drainConversation(stack: TestStack, t: WhatsAppTenant, from: string): Promise<void> {
+  const marker = `sentinela-${uid()}`;
+  await guestSays(stack, t, from, `Obrigado! ${marker}`);
+  await stack.graph.waitForSent((m) => m.to === from && (m.text ?? '').includes(marker), 15_000);
+}
+
+const isProblem = (res: { headers: Headers }) => /^application\/problem\+json/.test(res.headers.get('content-type') ?? '');
+
+// ---------------------------------------------------------------------------------------------
+
+describe('WhatsApp webhook: verification handshake', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack({ worker: false });
+  });
+  after(async () => stack.stop());
+
+  const verify = (query: Record<string, string>) => stack.api.get(`/webhooks/whatsapp?${new URLSearchParams(query)}`);
+
+  it('echoes hub.challenge as plain text when the verify token matches', async () => {
+    const res = await verify({ 'hub.mode': 'subscribe', 'hub.verify_token': TEST_VERIFY_TOKEN, 'hub.challenge': '123' });
+    assert.equal(res.status, 200);
+    assert.equal(res.body, '123');
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+  });
+
+  it('refuses a wrong verify token with 403 and never echoes the challenge', async () => {
+    const sameLength = `${TEST_VERIFY_TOKEN.slice(0, -1)}${TEST_VERIFY_TOKEN.endsWith('x') ? 'y' : 'x'}`;
+    for (const token of ['wrong-token', sameLength, `${TEST_VERIFY_TOKEN}-extra`, '']) {
+      const res = await verify({ 'hub.mode': 'subscribe', 'hub.verify_token': token, 'hub.challenge': '123' });
+      assert.equal(res.status, 403, `token ${JSON.stringify(token)}`);
+      assert.notEqual(res.body, '123');
+    }
+    const noToken = await verify({ 'hub.mode': 'subscribe', 'hub.challenge': '123' });
+    assert.equal(noToken.status, 403);
+  });
+
+  it('refuses a missing or different hub.mode with 403', async () => {
+    const missing = await verify({ 'hub.verify_token': TEST_VERIFY_TOKEN, 'hub.challenge': '123' });
+    assert.equal(missing.status, 403);
+    assert.notEqual(missing.body, '123');
+    const other = await verify({ 'hub.mode': 'unsubscribe', 'hub.verify_token': TEST_VERIFY_TOKEN, 'hub.challenge': '123' });
+    assert.equal(other.status, 403);
+  });
+});
+
+describe('WhatsApp webhook: signatures and payload validation', () => {
+  let stack: TestStack;
+  let t: WhatsAppTenant;
+  before(async () => {
+    // With the AI on, a message that slipped through would be answered: that is observable.
+    stack = await startStack({ ai: true });
+    t = await whatsappTenant(stack);
+  });
+  after(async () => stack.stop());
+
+  it('refuses unsigned, mis-signed, tampered and malformed-signature deliveries with 401, storing and starting nothing', async () => {
+    const from = guestPhone();
+    const forged: string[] = [];
+    const payload = (label: string) => {
+      const msg = textMessage({ from, body: `Quero reservar por R$ 100 (${label})` });
+      forged.push(msg.id as string);
+      return JSON.stringify(envelopeFor(t, { messages: [msg] }));
+    };
+
+    const signedWith = (what: string, secretOrHeader: (raw: string) => string | undefined) => {
+      const raw = payload(what);
+      return { what, raw, signature: secretOrHeader(raw) };
+    };
+    const attempts = [
+      signedWith('no header', () => undefined),
+      signedWith('empty header', () => ''),
+      signedWith('another app secret', (raw) => signMetaPayload(raw, 'another-app-secret')),
+      signedWith('malformed sha256=zz', () => 'sha256=zz'),
+      signedWith('md5 header', (raw) => `md5=${createHash('md5').update(raw).digest('hex')}`),
+      signedWith('hex without the sha256= prefix', (raw) => signMetaPayload(raw, TEST_APP_SECRET).slice('sha256='.length)),
+    ];
+    // Signed correctly, then one byte changed in transit.
+    const original = payload('adulterado');
+    const tampered = original.replace('R$ 100', 'R$ 900');
+    assert.notEqual(tampered, original);
+    assert.equal(Buffer.byteLength(tampered), Buffer.byteLength(original));
+    attempts.push({ what: 'body tampered after signing', raw: tampered, signature: signMetaPayload(original, TEST_APP_SECRET) });
+
+    for (const a of attempts) {
+      const headers: Record<string, string> = a.signature === undefined ? {} : { 'x-hub-signature-256': a.signature };
+      const res = await stack.api.post('/webhooks/whatsapp', { raw: a.raw, headers });
+      assert.equal(res.status, 401, `${a.what}: ${res.status} ${JSON.stringify(res.body)}`);
+      assert.ok(isProblem(res), `${a.what}: problem+json expected`);
+    }
+
+    // Nothing was recorded: no contact (a conversation workflow id needs one), no message.
+    assert.deepEqual(await contactsOf(stack, t.tenantId, { waId: from }), []);
+    for (const id of forged) assert.deepEqual(await messagesWithWamid(stack, t.tenantId, id), [], `forged ${id} stored`);
+
+    // The same guest's genuine message goes through, so the pipeline was live all along; by the
+    // time it is answered, any signal sent before it would have been handled too.
+    const genuine = textMessage({ from, body: 'Mensagem verdadeira' });
+    await deliver(stack, envelopeFor(t, { messages: [genuine] }));
+    await stack.graph.waitForSent((m) => m.to === from, 15_000);
+    const [contact] = await contactsOf(stack, t.tenantId, { waId: from });
+    assert.ok(contact);
+    assert.deepEqual((await inboundOfContact(stack, t.tenantId, contact.id)).map((m) => m.wamid), [genuine.id]);
+    for (const id of forged) assert.deepEqual(await messagesWithWamid(stack, t.tenantId, id), []);
+    assert.equal(stack.graph.sentTo(from).length, 1, 'only the genuine message was answered');
+    assert.ok(!stack.openai!.requests.some((r) => /R\$ [19]00/.test(lastUserText(r))), 'a forged message reached the AI');
+  });
+
+  it('answers 400 to a correctly signed body that is not JSON', async () => {
+    const from = guestPhone();
+    const raw = JSON.stringify(envelopeFor(t, { messages: [textMessage({ from, body: 'cortado' })] })).slice(0, -7);
+    const res = await postWebhook(stack, raw);
+    assert.equal(res.status, 400);
+    assert.ok(isProblem(res));
+    assert.deepEqual(await contactsOf(stack, t.tenantId, { waId: from }), []);
+  });
+
+  it("answers 400 problem+json naming the offending path when signed JSON is not in Meta's shape", async () => {
+    const from = guestPhone();
+    const value = (messages: MetaObject[]) => ({
+      object: 'whatsapp_business_account',
+      entry: [{ id: t.number.wabaId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: t.number.phoneNumberId }, messages } }] }],
+    });
+    const good = textMessage({ from, body: 'esta está certa' });
+    const cases: { what: string; payload: unknown; path: string }[] = [
+      { what: 'not a WhatsApp object', payload: { object: 'page', entry: [] }, path: 'body.object' },
+      { what: 'entry is not an array', payload: { object: 'whatsapp_business_account', entry: {} }, path: 'body.entry' },
+      {
+        what: 'timestamp not unix seconds',
+        payload: value([good, { ...textMessage({ from, body: 'x' }), timestamp: 'ontem' }]),
+        path: 'body.entry[0].changes[0].value.messages[1].timestamp',
+      },
+      {
+        what: 'text without body',
+        payload: value([{ ...textMessage({ from, body: 'x' }), text: {} }]),
+        path: 'body.entry[0].changes[0].value.messages[0].text.body',
+      },
+      {
+        what: 'metadata without phone_number_id',
+        payload: { object: 'whatsapp_business_account', entry: [{ id: t.number.wabaId, changes: [{ field: 'messages', value: { metadata: {}, messages: [good] } }] }] },
+        path: 'body.entry[0].changes[0].value.metadata.phone_number_id',
+      },
+    ];
+    for (const c of cases) {
+      const res = await postWebhook(stack, c.payload);
+      assert.equal(res.status, 400, `${c.what}: ${res.status}`);
+      assert.ok(isProblem(res), c.what);
+      const paths = ((res.body.errors ?? []) as { path: string }[]).map((e) => e.path);
+      assert.ok(paths.includes(c.path), `${c.what}: expected ${c.path} among ${JSON.stringify(paths)}`);
+    }
+    // A rejected delivery is rejected whole: its valid message was not taken either.
+    assert.deepEqual(await contactsOf(stack, t.tenantId, { waId: from }), []);
+    assert.deepEqual(await messagesWithWamid(stack, t.tenantId, good.id as string), []);
+  });
+
+  it('acknowledges a delivery for an unknown phone_number_id with 200 and stores nothing', async () => {
+    const from = guestPhone();
+    const msg = textMessage({ from, body: 'Olá, número desconhecido' });
+    const unknownNumber = { wabaId: '299999999999999', phoneNumberId: '199999999999999' };
+    const status = statusUpdate({ id: wamid(), status: 'delivered', recipientId: from });
+    const res = await postWebhook(stack, metaEnvelope([{ ...unknownNumber, messages: [msg], statuses: [status] }]));
+    assert.equal(res.status, 200);
+    assert.deepEqual(await contactsOf(stack, t.tenantId, { waId: from }), []);
+    assert.deepEqual(await messagesWithWamid(stack, t.tenantId, msg.id as string), []);
+    assert.deepEqual(await statusEventsOf(stack, t.tenantId, status.id as string), []);
+
+    // Next to a known number in the same delivery, the known number's part is still processed.
+    const known = textMessage({ from, body: 'Agora para o número certo' });
+    await deliver(stack, metaEnvelope([
+      { ...unknownNumber, messages: [textMessage({ from, body: 'perdida' })] },
+      { wabaId: t.number.wabaId, phoneNumberId: t.number.phoneNumberId, messages: [known] },
+    ]));
+    const row = await stored(stack, t, known.id as string);
+    assert.equal(row.body, 'Agora para o número certo');
+    const [contact] = await contactsOf(stack, t.tenantId, { waId: from });
+    await stack.graph.waitForSent((m) => m.to === from, 15_000);
+    assert.deepEqual((await inboundOfContact(stack, t.tenantId, contact.id)).map((m) => m.body), ['Agora para o número certo']);
+  });
+});
+
+describe('WhatsApp webhook: inbound message types', () => {
+  let stack: TestStack;
+  let t: WhatsAppTenant;
+  before(async () => {
+    stack = await startStack(); // rule-based AI: replies do not matter here
+    t = await whatsappTenant(stack);
+  });
+  after(async () => stack.stop());
+
+  // Delivers one message from a new guest and returns its stored row, after checking it landed
+  // as the guest's inbound message in the guest's only conversation.
+  async function receiveOne(from: string, msg: MetaObject): Promise<any> {
+    await deliver(stack, envelopeFor(t, { messages: [msg] }));
+    const row = await stored(stack, t, msg.id as string);
+    assert.equal(row.direction, 'inbound');
+    assert.equal(row.senderType, 'contact');
+    assert.equal(row.status, 'received');
+    const contacts = await contactsOf(stack, t.tenantId, { waId: from });
+    assert.equal(contacts.length, 1);
+    assert.equal(row.contactId, contacts[0].id);
+    const conversations = await conversationsOfContact(stack, t.tenantId, contacts[0].id);
+    assert.deepEqual(conversations.map((c) => c.id), [row.conversationId], 'one conversation per guest');
+    return row;
+  }
+
+  // Registers the file on the fake Graph API and returns what the payload builder needs.
+  function media(mimeType: string) {
+    const bytes = randomBytes(512 + Math.floor(Math.random() * 512));
+    const id = mediaId();
+    stack.graph.addMedia({ mediaId: id, bytes, mimeType });
+    return { mediaId: id, bytes, mimeType };
+  }
+
+  // The file was downloaded, checked and kept: media row, link from the message, bytes on disk.
+  async function assertMediaKept(row: any, m: { mediaId: string; bytes: Buffer; mimeType: string }, filename: string | null = null) {
+    const linked = await until('media linked to the message', async () => {
+      const r = await messageWithWamid(stack, t.tenantId, row.wamid);
+      return r?.mediaId ? r : undefined;
+    });
+    const file = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('media').where({ id: linked.mediaId }).first());
+    assert.ok(file, 'media row');
+    assert.equal(file.metaMediaId, m.mediaId);
+    assert.equal(file.sha256, sha256(m.bytes));
+    assert.equal(Number(file.sizeBytes), m.bytes.length);
+    assert.equal(file.mimeType, m.mimeType);
+    assert.equal(file.filename, filename);
+    const onDisk = await readFile(join(stack.config.MEDIA_DIR, t.tenantId, sha256(m.bytes)));
+    assert.ok(onDisk.equals(m.bytes), 'stored file has the downloaded bytes');
+  }
+
+  it('text: stored with its body', async () => {
+    const from = guestPhone();
+    const row = await receiveOne(from, textMessage({ from, body: 'Vocês têm estacionamento? 🚗' }));
+    assert.equal(row.type, 'text');
+    assert.equal(row.body, 'Vocês têm estacionamento? 🚗');
+  });
+
+  it('image: stored with its caption, file downloaded', async () => {
+    const from = guestPhone();
+    const m = media('image/jpeg');
+    const row = await receiveOne(from, imageMessage({ from, ...m, caption: 'Foto do quarto 12' }));
+    assert.equal(row.type, 'image');
+    assert.equal(row.body, 'Foto do quarto 12');
+    await assertMediaKept(row, m);
+  });
+
+  it('audio (voice note): stored without body, file downloaded', async () => {
+    const from = guestPhone();
+    const m = media('audio/ogg; codecs=opus');
+    const row = await receiveOne(from, audioMessage({ from, ...m, voice: true }));
+    assert.equal(row.type, 'audio');
+    assert.equal(row.body, '');
+    assert.equal(row.payload.media.voice, true);
+    await assertMediaKept(row, m);
+  });
+
+  it('video: stored with its caption, file downloaded', async () => {
+    const from = guestPhone();
+    const m = media('video/mp4');
+    const row = await receiveOne(from, videoMessage({ from, ...m, caption: 'Vazamento no banheiro' }));
+    assert.equal(row.type, 'video');
+    assert.equal(row.body, 'Vazamento no banheiro');
+    await assertMediaKept(row, m);
+  });
+
+  it('document: stored with its caption, file downloaded under its filename', async () => {
+    const from = guestPhone();
+    const m = media('application/pdf');
+    const row = await receiveOne(from, documentMessage({ from, ...m, filename: 'comprovante-reserva.pdf', caption: 'Segue o comprovante' }));
+    assert.equal(row.type, 'document');
+    assert.equal(row.body, 'Segue o comprovante');
+    await assertMediaKept(row, m, 'comprovante-reserva.pdf');
+  });
+
+  it('sticker: stored without body, file downloaded', async () => {
+    const from = guestPhone();
+    const m = media('image/webp');
+    const row = await receiveOne(from, stickerMessage({ from, ...m }));
+    assert.equal(row.type, 'sticker');
+    assert.equal(row.body, '');
+    await assertMediaKept(row, m);
+  });
+
+  it('location: stored with the place name and coordinates', async () => {
+    const from = guestPhone();
+    const row = await receiveOne(
+      from,
+      locationMessage({ from, latitude: -23.5614, longitude: -46.6559, name: 'Estação Trianon-Masp', address: 'Av. Paulista, 1578' }),
+    );
+    assert.equal(row.type, 'location');
+    assert.equal(row.body, 'Estação Trianon-Masp');
+    assert.equal(row.mediaId, null);
+    assert.deepEqual(row.payload.location, { latitude: -23.5614, longitude: -46.6559, name: 'Estação Trianon-Masp', address: 'Av. Paulista, 1578' });
+  });
+
+  it('interactive button_reply: stored with the button title and the message it answers', async () => {
+    const from = guestPhone();
+    const contextId = wamid();
+    const row = await receiveOne(from, buttonReply({ from, replyId: 'checkin', title: 'Fazer check-in', contextId }));
+    assert.equal(row.type, 'interactive');
+    assert.equal(row.body, 'Fazer check-in');
+    assert.equal(row.contextWamid, contextId);
+    assert.equal(row.payload.interactive.id, 'checkin');
+  });
+
+  it('interactive list_reply: stored with the row title and the message it answers', async () => {
+    const from = guestPhone();
+    const contextId = wamid();
+    const row = await receiveOne(from, listReply({ from, replyId: 'quarto-duplo', title: 'Quarto duplo', description: 'Até 2 pessoas', contextId }));
+    assert.equal(row.type, 'interactive');
+    assert.equal(row.body, 'Quarto duplo');
+    assert.equal(row.contextWamid, contextId);
+    assert.equal(row.payload.interactive.id, 'quarto-duplo');
+  });
+
+  it('template quick reply (type button): stored with the button text', async () => {
+    const from = guestPhone();
+    const contextId = wamid();
+    const row = await receiveOne(from, templateQuickReply({ from, payload: 'CONFIRMAR_RESERVA', text: 'Confirmar reserva', contextId }));
+    assert.equal(row.type, 'button');
+    assert.equal(row.body, 'Confirmar reserva');
+    assert.equal(row.contextWamid, contextId);
+    assert.equal(row.payload.interactive.id, 'CONFIRMAR_RESERVA');
+  });
+
+  it('reaction: stored with the emoji and the message reacted to', async () => {
+    const from = guestPhone();
+    const target = wamid();
+    const row = await receiveOne(from, reactionMessage({ from, messageId: target, emoji: '👍' }));
+    assert.equal(row.type, 'reaction');
+    assert.equal(row.body, '👍');
+    assert.equal(row.payload.reaction.messageId, target);
+  });
+
+  it('contacts card: stored as contacts', async () => {
+    const from = guestPhone();
+    const row = await receiveOne(from, contactsMessage({ from, contacts: [{ name: { formatted_name: 'João' }, phones: [{ phone: '+55 11 91234-5678' }] }] }));
+    assert.equal(row.type, 'contacts');
+  });
+
+  it('unsupported: stored as unsupported, nothing lost', async () => {
+    const from = guestPhone();
+    const msg = unsupportedMessage({ from });
+    const row = await receiveOne(from, msg);
+    assert.equal(row.type, 'unsupported');
+    assert.equal(row.body, '');
+    assert.deepEqual(row.payload.raw.errors, msg.errors);
+  });
+
+  it('one guest sending several types keeps one conversation holding them in arrival order', async () => {
+    const from = guestPhone();
+    const m = media('image/jpeg');
+    const msgs = [
+      textMessage({ from, body: 'Oi' }),
+      imageMessage({ from, ...m, caption: 'a vista' }),
+      locationMessage({ from, latitude: -22.9, longitude: -43.2, name: 'Copacabana' }),
+      reactionMessage({ from, messageId: wamid(), emoji: '❤️' }),
+    ];
+    for (const msg of msgs) await deliver(stack, envelopeFor(t, { messages: [msg] }));
+    const [contact] = await until('contact', () => contactsOf(stack, t.tenantId, { waId: from }).then((c) => c.length > 0 && c));
+    const rows = await until('4 inbound messages', async () => {
+      const r = await inboundOfContact(stack, t.tenantId, contact.id);
+      return r.length >= 4 && r;
+    });
+    assert.deepEqual(rows.map((r) => [r.type, r.body]), [['text', 'Oi'], ['image', 'a vista'], ['location', 'Copacabana'], ['reaction', '❤️']]);
+    assert.equal(new Set(rows.map((r) => r.conversationId)).size, 1);
+    assert.equal((await conversationsOfContact(stack, t.tenantId, contact.id)).length, 1);
+  });
+});
+
+describe('WhatsApp webhook: duplicate deliveries', () => {
+  let stack: TestStack;
+  let t: WhatsAppTenant;
+  before(async () => {
+    // No per-customer pacing, so a second answer would go out at once rather than be merged.
+    stack = await startStack({ ai: true, env: { WHATSAPP_PER_CUSTOMER_INTERVAL_MS: '0' } });
+    t = await whatsappTenant(stack);
+  });
+  after(async () => stack.stop());
+
+  // One stored message, one AI consultation and one answer for the duplicated message.
+  async function assertHandledOnce(from: string, id: string, marker: string) {
+    await stack.graph.waitForSent((m) => m.to === from && (m.text ?? '').includes(marker), 15_000);
+    await drainConversation(stack, t, from);
+    assert.equal((await messagesWithWamid(stack, t.tenantId, id)).length, 1, 'one row per wamid');
+    const [contact] = await contactsOf(stack, t.tenantId, { waId: from });
+    assert.equal((await conversationsOfContact(stack, t.tenantId, contact.id)).length, 1, 'one conversation');
+    assert.equal(stack.openai!.requests.filter((r) => lastUserText(r).includes(marker)).length, 1, 'the AI was asked once');
+    const answers = stack.graph.sentTo(from);
+    assert.equal(answers.filter((m) => (m.text ?? '').includes(marker)).length, 1, 'one answer to the duplicated message');
+    assert.equal(answers.length, 2, `answers: ${JSON.stringify(answers.map((m) => m.text))}`); // + the sentinel's
+  }
+
+  it('the same delivery posted three times in a row is stored and answered once', async () => {
+    const from = guestPhone();
+    const marker = `dup-${uid()}`;
+    const msg = textMessage({ from, body: `Qual o valor da diária? ${marker}` });
+    const raw = JSON.stringify(envelopeFor(t, { messages: [msg] }));
+    for (let i = 0; i < 3; i++) {
+      const res = await postWebhook(stack, raw);
+      assert.equal(res.status, 200, `delivery ${i + 1}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    await assertHandledOnce(from, msg.id as string, marker);
+  });
+
+  it('the same delivery posted three times at once is stored and answered once', async () => {
+    const from = guestPhone();
+    const marker = `dup-${uid()}`;
+    const msg = textMessage({ from, body: `Aceitam pets? ${marker}` });
+    const raw = JSON.stringify(envelopeFor(t, { messages: [msg] }));
+    const responses = await Promise.all([1, 2, 3].map(() => postWebhook(stack, raw)));
+    assert.deepEqual(responses.map((r) => r.status), [200, 200, 200], JSON.stringify(responses.map((r) => r.body)));
+    await assertHandledOnce(from, msg.id as string, marker);
+  });
+
+  it('the same message twice inside one delivery is stored and answered once', async () => {
+    const from = guestPhone();
+    const marker = `dup-${uid()}`;
+    const msg = textMessage({ from, body: `Tem café da manhã? ${marker}` });
+    await deliver(stack, envelopeFor(t, { messages: [msg, msg] }));
+    await assertHandledOnce(from, msg.id as string, marker);
+  });
+});
+
+describe('WhatsApp webhook: batched deliveries', () => {
+  let stack: TestStack;
+  let a: WhatsAppTenant;
+  let b: WhatsAppTenant;
+  before(async () => {
+    stack = await startStack({ ai: true });
+    a = await whatsappTenant(stack);
+    b = await whatsappTenant(stack);
+  });
+  after(async () => stack.stop());
+
+  const bodiesOf = async (t: WhatsAppTenant, from: string, count: number) => {
+    const [contact] = await until(`contact ${from}`, () => contactsOf(stack, t.tenantId, { waId: from }).then((c) => c.length > 0 && c));
+    const rows = await until(`${count} messages from ${from}`, async () => {
+      const r = await inboundOfContact(stack, t.tenantId, contact.id);
+      return r.length >= count && r;
+    });
+    assert.equal(new Set(rows.map((r) => r.conversationId)).size, 1, 'one conversation per guest');
+    return rows.map((r) => r.body as string);
+  };
+
+  it('processes every message and status of a two-entry delivery, keeping each guest’s order', async () => {
+    const [a1, a2, b1, b2] = [guestPhone(), guestPhone(), guestPhone(), guestPhone()];
+    // Earlier AI answers the statuses below refer to.
+    const replyA = await aiReplyTo(stack, a, a1, 'Olá');
+    const replyB = await aiReplyTo(stack, b, b1, 'Bom dia');
+
+    const ts = nowSeconds();
+    const say = (from: string, body: string) => textMessage({ from, body, timestamp: ts });
+    const payload = metaEnvelope([
+      {
+        wabaId: a.number.wabaId,
+        phoneNumberId: a.number.phoneNumberId,
+        messages: [say(a1, 'a1-1'), say(a2, 'a2-1'), say(a1, 'a1-2'), say(a2, 'a2-2'), say(a1, 'a1-3'), say(a1, 'a1-4')],
+        statuses: [statusUpdate({ id: replyA.wamid, status: 'delivered', recipientId: a1, timestamp: ts })],
+      },
+      {
+        wabaId: b.number.wabaId,
+        phoneNumberId: b.number.phoneNumberId,
+        messages: [say(b2, 'b2-1'), say(b1, 'b1-1'), say(b2, 'b2-2'), say(b1, 'b1-2'), say(b2, 'b2-3')],
+        statuses: [
+          statusUpdate({ id: replyB.wamid, status: 'delivered', recipientId: b1, timestamp: ts }),
+          statusUpdate({ id: replyB.wamid, status: 'read', recipientId: b1, timestamp: ts }),
+        ],
+      },
+    ]);
+    assert.equal(payload.entry.length, 2);
+    await deliver(stack, payload);
+
+    // Statuses are applied before the 200.
+    assert.equal((await messageWithWamid(stack, a.tenantId, replyA.wamid)).status, 'delivered');
+    assert.equal((await messageWithWamid(stack, b.tenantId, replyB.wamid)).status, 'read');
+
+    assert.deepEqual(await bodiesOf(a, a1, 5), ['Olá', 'a1-1', 'a1-2', 'a1-3', 'a1-4']);
+    assert.deepEqual(await bodiesOf(a, a2, 2), ['a2-1', 'a2-2']);
+    assert.deepEqual(await bodiesOf(b, b1, 3), ['Bom dia', 'b1-1', 'b1-2']);
+    assert.deepEqual(await bodiesOf(b, b2, 3), ['b2-1', 'b2-2', 'b2-3']);
+    // Each number's guests belong to its tenant only.
+    assert.deepEqual(await contactsOf(stack, b.tenantId, { waId: a1 }), []);
+    assert.deepEqual(await contactsOf(stack, a.tenantId, { waId: b2 }), []);
+  });
+
+  it('keeps a guest’s order when their messages come in two changes of the same entry', async () => {
+    const [g1, g2] = [guestPhone(), guestPhone()];
+    const ts = nowSeconds();
+    const say = (from: string, body: string) => textMessage({ from, body, timestamp: ts });
+    const number = { wabaId: a.number.wabaId, phoneNumberId: a.number.phoneNumberId };
+    const payload = metaEnvelope([
+      { ...number, messages: [say(g1, '1'), say(g2, 'x1'), say(g1, '2'), say(g1, '3'), say(g2, 'x2'), say(g1, '4')] },
+      { ...number, messages: [say(g1, '5'), say(g2, 'x3'), say(g1, '6')] },
+    ]);
+    assert.equal(payload.entry.length, 1);
+    assert.equal(payload.entry[0]!.changes.length, 2);
+    await deliver(stack, payload);
+    assert.deepEqual(await bodiesOf(a, g1, 6), ['1', '2', '3', '4', '5', '6']);
+    assert.deepEqual(await bodiesOf(a, g2, 3), ['x1', 'x2', 'x3']);
+  });
+});
+
+describe('WhatsApp webhook: delivery statuses', () => {
+  let stack: TestStack;
+  let t: WhatsAppTenant;
+  before(async () => {
+    stack = await startStack({ ai: true });
+    t = await whatsappTenant(stack);
+  });
+  after(async () => stack.stop());
+
+  const postStatuses = (statuses: MetaObject[]) => postWebhook(stack, envelopeFor(t, { statuses }));
+
+  it('a late delivered or sent never lowers a read status', async () => {
+    const from = guestPhone();
+    const reply = await aiReplyTo(stack, t, from, 'Qual o horário do check-out?');
+    const ts = nowSeconds();
+    const read = await postStatuses([statusUpdate({ id: reply.wamid, status: 'read', recipientId: from, timestamp: ts + 2 })]);
+    assert.equal(read.status, 200);
+    assert.equal((await messageWithWamid(stack, t.tenantId, reply.wamid)).status, 'read');
+
+    for (const [status, at] of [['delivered', ts + 1], ['sent', ts]] as const) {
+      const res = await postStatuses([statusUpdate({ id: reply.wamid, status, recipientId: from, timestamp: at })]);
+      assert.equal(res.status, 200, status);
+      const row = await messageWithWamid(stack, t.tenantId, reply.wamid);
+      assert.equal(row.status, 'read', `after a late ${status}`);
+      assert.equal(new Date(row.statusAt).getTime(), (ts + 2) * 1000, 'status time is the read time');
+    }
+    // Every report is kept, once each.
+    assert.deepEqual((await statusEventsOf(stack, t.tenantId, reply.wamid)).map((e) => e.status), ['delivered', 'read', 'sent']);
+  });
+
+  it('a failed status marks that message failed with Meta’s error, leaving other messages alone', async () => {
+    const [ok, bad] = [guestPhone(), guestPhone()];
+    const delivered = await aiReplyTo(stack, t, ok, 'Tem wi-fi?');
+    const failing = await aiReplyTo(stack, t, bad, 'Tem piscina?');
+    const res = await postStatuses([
+      statusUpdate({ id: delivered.wamid, status: 'delivered', recipientId: ok }),
+      statusUpdate({ id: failing.wamid, status: 'failed', recipientId: bad, errors: [WEBHOOK_ERRORS.undeliverable] }),
+    ]);
+    assert.equal(res.status, 200);
+
+    const failed = await messageWithWamid(stack, t.tenantId, failing.wamid);
+    assert.equal(failed.status, 'failed');
+    const [error] = failed.error.errors;
+    assert.equal(error.code, 131026);
+    assert.equal(error.title, WEBHOOK_ERRORS.undeliverable.title);
+    assert.equal(error.details, WEBHOOK_ERRORS.undeliverable.details);
+
+    const other = await messageWithWamid(stack, t.tenantId, delivered.wamid);
+    assert.equal(other.status, 'delivered');
+    assert.equal(other.error, null);
+  });
+
+  it('the same status delivered twice is acknowledged both times and recorded once', async () => {
+    const from = guestPhone();
+    const reply = await aiReplyTo(stack, t, from, 'Aceitam cartão?');
+    const raw = JSON.stringify(envelopeFor(t, { statuses: [statusUpdate({ id: reply.wamid, status: 'delivered', recipientId: from })] }));
+    for (let i = 0; i < 2; i++) assert.equal((await postWebhook(stack, raw)).status, 200, `delivery ${i + 1}`);
+    assert.equal((await messageWithWamid(stack, t.tenantId, reply.wamid)).status, 'delivered');
+    assert.deepEqual((await statusEventsOf(stack, t.tenantId, reply.wamid)).map((e) => e.status), ['delivered']);
+  });
+});
+
+describe('WhatsApp webhook: Temporal unreachable', () => {
+  let good: TestStack;
+  let cut: TestStack;
+  let t: WhatsAppTenant;
+  before(async () => {
+    good = await startStack();
+    t = await whatsappTenant(good);
+    // The same database and secrets, but a Temporal address where nothing listens.
+    cut = await startStack({ worker: false, env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+  });
+  after(async () => {
+    await cut?.stop();
+    await good?.stop();
+  });
+
+  it('answers 503 so Meta redelivers, and the redelivery is processed', async () => {
+    const from = guestPhone();
+    const msg = textMessage({ from, body: 'Chegou enquanto o Temporal estava fora' });
+    const raw = JSON.stringify(envelopeFor(t, { messages: [msg] }));
+
+    const refused = await postWebhook(cut, raw);
+    assert.equal(refused.status, 503, `${refused.status} ${JSON.stringify(refused.body)}`);
+    assert.ok(refused.headers.get('retry-after'), 'Retry-After tells Meta to come back');
+    assert.deepEqual(await messagesWithWamid(good, t.tenantId, msg.id as string), []);
+
+    // Meta's redelivery of the very same bytes, once Temporal is back.
+    const res = await postWebhook(good, raw);
+    assert.equal(res.status, 200);
+    const row = await stored(good, t, msg.id as string);
+    assert.equal(row.body, 'Chegou enquanto o Temporal estava fora');
+  });
+});
+
+describe('WhatsApp webhook: business-scoped user ids', () => {
+  let stack: TestStack;
+  let t: WhatsAppTenant;
+  before(async () => {
+    stack = await startStack();
+    t = await whatsappTenant(stack);
+  });
+  after(async () => stack.stop());
+
+  it('a username-only sender gets a contact by user_id; later messages with the wa_id join the same contact and conversation', async () => {
+    const userId = `BR.${randomBytes(8).readBigUInt64BE(0)}`;
+    const waId = guestPhone();
+
+    const first = textMessage({ userId, body: 'Oi, sou usuário sem número' });
+    assert.equal(first.from, undefined);
+    await deliver(stack, envelopeFor(t, { messages: [first] }));
+    const r1 = await stored(stack, t, first.id as string);
+    const [byUser, ...extra] = await contactsOf(stack, t.tenantId, { userId });
+    assert.deepEqual(extra, []);
+    assert.equal(byUser.userId, userId);
+    assert.equal(byUser.waId, null);
+    assert.equal(r1.contactId, byUser.id);
+
+    const second = textMessage({ from: waId, userId, body: 'Agora com número' });
+    await deliver(stack, envelopeFor(t, { messages: [second] }));
+    const r2 = await stored(stack, t, second.id as string);
+    assert.equal(r2.contactId, byUser.id, 'same contact');
+    assert.equal(r2.conversationId, r1.conversationId, 'same conversation');
+
+    // Only the phone number now: still the same person.
+    const third = textMessage({ from: waId, body: 'Só com número' });
+    await deliver(stack, envelopeFor(t, { messages: [third] }));
+    const r3 = await stored(stack, t, third.id as string);
+    assert.equal(r3.contactId, byUser.id, 'found by the wa_id it learned');
+    assert.equal(r3.conversationId, r1.conversationId);
+
+    const contacts = await contactsOf(stack, t.tenantId, { waId, userId });
+    assert.equal(contacts.length, 1);
+    assert.equal(contacts[0].waId, waId);
+    assert.equal(contacts[0].userId, userId);
+    assert.equal((await conversationsOfContact(stack, t.tenantId, byUser.id)).length, 1);
+  });
+});
