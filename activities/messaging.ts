@@ -22,6 +22,8 @@ export interface SendInput extends ConversationIds {
   assigneeId: string | null;
 }
 
+const PAIR_RATE_LIMIT = 131056;
+
 export type SendResult = { status: 'accepted'; wamid: string } | { status: 'failed'; failure: string };
 
 interface GraphSendResponse {
@@ -120,11 +122,12 @@ export function messagingActivities(deps: ActivityDeps) {
       const verdict = classifySendError(res.status, code, attempt);
       const detail = `Graph API HTTP ${res.status} (code ${code ?? '-'}): ${body.error?.message ?? 'no message'}`;
       if (isRetryable(verdict.kind)) {
-        // Meta asks for 4^n seconds after a pair-rate-limit: the retry waits that, not our default.
+        // Meta asks for 4^n seconds after a pair rate limit (same guest too often); the number's
+        // throughput limit and outages take the workflow's shorter backoff.
         throw ApplicationFailure.create({
           message: detail,
           type: `WhatsApp_${verdict.kind}`,
-          nextRetryDelay: verdict.retryAfterSeconds ? `${verdict.retryAfterSeconds} seconds` : undefined,
+          nextRetryDelay: code === PAIR_RATE_LIMIT && verdict.retryAfterSeconds ? `${verdict.retryAfterSeconds} seconds` : undefined,
         });
       }
       return markFailed(a, verdict.reason, { httpStatus: res.status, code: code ?? null, message: body.error?.message ?? null, details: body.error?.error_data?.details ?? null, kind: verdict.kind });

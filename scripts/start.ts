@@ -11,8 +11,9 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded-
 import { loadConfig } from '../infra/config';
 import { redisReachable } from '../infra/redis';
 import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
-import { demoSettings, ensureDemoTenant } from './lib/demo-tenant';
-import { localSecrets } from './lib/local-secrets';
+import { FakeGraphApi, type SentMessage } from '../test/fakes/graph-api';
+import { demoSettings, demoWhatsAppIds, ensureDemoTenant, sandboxPort } from './lib/demo-tenant';
+import { localSecrets, type LocalSecrets } from './lib/local-secrets';
 import { findOrBuildTemporalCli, startDevServer, waitForTemporal, type DevServer } from './lib/temporal-cli';
 
 // `npm start`: everything a developer needs, on one machine, with data kept under .data/.
@@ -21,6 +22,7 @@ const dataDir = join(root, '.data');
 const say = (m: string) => console.log(`[orquestra] ${m}`);
 
 interface Running {
+  sandbox?: FakeGraphApi;
   embeddedPostgres?: EmbeddedPostgres;
   temporal?: DevServer;
   children: { name: string; proc: ChildProcess }[];
@@ -30,12 +32,28 @@ let stopping = false;
 
 async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  if (!env.JWT_SECRET || !env.ENCRYPTION_KEY) {
-    const secrets = localSecrets(join(dataDir, 'secrets.json'));
-    env.JWT_SECRET ??= secrets.JWT_SECRET;
-    env.ENCRYPTION_KEY ??= secrets.ENCRYPTION_KEY;
+  // Without a Graph API to talk to, WhatsApp runs against a local stand-in for Meta.
+  const useSandbox = !env.WHATSAPP_API_BASE_URL;
+  let secrets: LocalSecrets | undefined;
+  if (useSandbox || !env.JWT_SECRET || !env.ENCRYPTION_KEY || !env.WHATSAPP_APP_SECRET || !env.WHATSAPP_VERIFY_TOKEN) {
+    secrets = localSecrets(join(dataDir, 'secrets.json'));
+    env.JWT_SECRET ||= secrets.JWT_SECRET;
+    env.ENCRYPTION_KEY ||= secrets.ENCRYPTION_KEY;
+    env.WHATSAPP_APP_SECRET ||= secrets.WHATSAPP_APP_SECRET;
+    env.WHATSAPP_VERIFY_TOKEN ||= secrets.WHATSAPP_VERIFY_TOKEN;
   }
   const notes: string[] = [];
+  const demo = demoSettings(env);
+
+  let whatsappLine = `WhatsApp      Graph API at ${env.WHATSAPP_API_BASE_URL}`;
+  if (useSandbox && secrets) {
+    const port = sandboxPort(env);
+    demo.whatsapp ??= { ...demoWhatsAppIds(env), accessToken: env.DEMO_WHATSAPP_TOKEN || secrets.WHATSAPP_SANDBOX_TOKEN };
+    running.sandbox = await startSandbox(port, demo.whatsapp, demo.tenant.name);
+    env.WHATSAPP_API_BASE_URL = running.sandbox.url;
+    whatsappLine = `WhatsApp      local sandbox at ${running.sandbox.url} (set WHATSAPP_API_BASE_URL to use Meta)`;
+    say(`Meta's Graph API is replaced by a local sandbox at ${running.sandbox.url}; what it "sends" to guests is printed as [sandbox] lines.`);
+  }
 
   // Postgres: the configured one, else the local server, else an embedded one from npm.
   let db = resolveDatabaseSettings(env);
@@ -84,11 +102,11 @@ async function main() {
   const apiUrl = `http://127.0.0.1:${config.PORT}`;
   await waitForReady(apiUrl);
 
-  const demo = demoSettings(env);
   const knex = createKnex(db.appUrl, 2);
+  let demoNumber: string | null;
   try {
     await ensurePlatformAdmin(knex, demo.platformAdmin);
-    await ensureDemoTenant(knex, apiUrl, demo, say);
+    demoNumber = (await ensureDemoTenant(knex, apiUrl, demo, say)).phoneNumberId;
   } finally {
     await knex.destroy();
   }
@@ -101,6 +119,10 @@ async function main() {
       `  API           http://localhost:${config.PORT}/api   (OpenAPI: http://localhost:${config.PORT}/openapi.json)`,
       `  Health        http://localhost:${config.PORT}/ready   Metrics: http://localhost:${config.PORT}/metrics`,
       `  Temporal      ${config.TEMPORAL_ADDRESS}   Web UI: ${webUi ?? '(not started here)'}`,
+      `  ${whatsappLine}`,
+      ...(running.sandbox && demoNumber === demo.whatsapp?.phoneNumberId
+        ? [`                demo number ${demoNumber}; write to it as a guest: npm run demo:guest -- "Vocês aceitam pets?"`]
+        : []),
       '',
       `  Platform admin (SUPER_ADMIN)   ${demo.platformAdmin.email} / ${demo.platformAdmin.password}`,
       `  Demo tenant "${demo.tenant.slug}" admin   ${demo.tenant.adminEmail} / ${demo.tenant.adminPassword}`,
@@ -109,6 +131,29 @@ async function main() {
       '',
     ].join('\n'),
   );
+}
+
+// Meta's Graph API as the tests know it (test/fakes/graph-api.ts), on a fixed loopback port, with
+// the demo number registered and every accepted send printed here.
+async function startSandbox(port: number, number: { phoneNumberId: string; wabaId: string; accessToken: string }, businessName: string): Promise<FakeGraphApi> {
+  const sandbox = new FakeGraphApi({
+    exposeSandboxApi: true,
+    // Continuation lines indented, so a multi-line reply still reads as one entry of the log.
+    onSent: (m) => console.log(`[sandbox] → ${m.to}: ${sandboxText(m).replace(/\n+/g, '\n            ')}`),
+  });
+  sandbox.addNumber({ ...number, displayPhoneNumber: '+55 11 90000-0001', verifiedName: businessName });
+  try {
+    await sandbox.start({ port, host: '127.0.0.1' });
+  } catch (err) {
+    throw new Error(`could not start the local WhatsApp sandbox on 127.0.0.1:${port} (${(err as Error).message}); set WHATSAPP_SANDBOX_PORT to another port, or WHATSAPP_API_BASE_URL to use Meta`);
+  }
+  return sandbox;
+}
+
+function sandboxText(m: SentMessage): string {
+  if (m.text !== undefined) return m.text;
+  if (m.templateName !== undefined) return `[template ${m.templateName}]`;
+  return `[${m.type}]`;
 }
 
 function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv) {
@@ -175,6 +220,7 @@ async function shutdown(code: number) {
   }
   await running.temporal?.stop();
   await running.embeddedPostgres?.stop();
+  await running.sandbox?.stop();
   say('Stopped.');
   process.exit(code);
 }

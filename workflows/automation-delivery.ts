@@ -17,7 +17,7 @@ export interface AutomationEventInput {
 
 const { postAutomationEvent } = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 hours', maximumAttempts: 20, nonRetryableErrorTypes: ['AutomationEndpointGone'] },
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 3, maximumInterval: '2 hours', maximumAttempts: 15, nonRetryableErrorTypes: ['AutomationEndpointGone'] },
 });
 
 export async function automationDelivery(input: AutomationEventInput): Promise<void> {

@@ -19,7 +19,7 @@ import { isWithinBusinessHours, nextBusinessOpening } from '../domain/calendar';
 import { isWindowOpen } from '../domain/customer-window';
 import { needsOpenWindow, type OutboundContent } from '../domain/outbound-content';
 import { mergeReplies, nextSendAt, PER_CUSTOMER_INTERVAL_MS } from '../domain/pacing';
-import type { TenantSettings } from '../domain/tenant-settings';
+import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../domain/tenant-settings';
 import { wantsHuman } from '../domain/triage-rules';
 import type { InboundMessage } from '../domain/whatsapp-messages';
 import { entitySearchAttributes } from './search-attributes';
@@ -192,31 +192,28 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
   const options = input.options ?? {};
   const intervalMs = options.perCustomerIntervalMs ?? PER_CUSTOMER_INTERVAL_MS;
 
-  let s: CarriedState;
-  if (input.carried) {
-    s = input.carried;
-  } else {
-    const conversationId = uuid4();
-    const opened = await store.openConversation({ tenantId, conversationId, contactId, channelId, workflowId: workflowInfo().workflowId });
-    s = {
-      conversationId,
-      status: 'ai',
-      assigneeId: null,
-      team: null,
-      intent: null,
-      escalation: null,
-      lastInboundAt: null,
-      lastReferralAt: null,
-      lastOutboundAt: null,
-      lastActivityAt: Date.now(),
-      recentWamids: [],
-      transcript: [],
-      inbox: [],
-      pendingAiReplies: [],
-      settings: opened.settings,
-      to: opened.to,
-    };
-  }
+  // Handlers are registered before the first await: an update-with-start (an automation writing
+  // first) must find them. Until the conversation row exists, handlers wait for it.
+  const s: CarriedState = input.carried ?? {
+    conversationId: uuid4(),
+    status: 'ai',
+    assigneeId: null,
+    team: null,
+    intent: null,
+    escalation: null,
+    lastInboundAt: null,
+    lastReferralAt: null,
+    lastOutboundAt: null,
+    lastActivityAt: Date.now(),
+    recentWamids: [],
+    transcript: [],
+    inbox: [],
+    pendingAiReplies: [],
+    settings: DEFAULT_TENANT_SETTINGS,
+    to: '',
+  };
+  let opened = Boolean(input.carried);
+  const whenOpened = () => condition(() => opened);
   upsertSearchAttributes(entitySearchAttributes(tenantId, 'conversation', s.conversationId));
   const ids = { tenantId, conversationId: s.conversationId, contactId, channelId };
   let wake = false;
@@ -259,6 +256,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
   setHandler(
     escalateUpdate,
     async ({ actor, reason, team }) => {
+      await whenOpened();
       await escalate(reason, { type: actor.type, id: actor.id }, team);
       return view();
     },
@@ -268,6 +266,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
   setHandler(
     acceptUpdate,
     async ({ actor, userId }) => {
+      await whenOpened();
       const e = s.escalation as EscalationState;
       e.acceptedAt = Date.now();
       e.slaDueAt = null;
@@ -290,6 +289,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
   setHandler(
     replyUpdate,
     async ({ actor, content, source }) => {
+      await whenOpened();
       // A person answering takes the conversation from the AI, so the bot never talks over them.
       if (source === 'user' && s.status === 'ai' && actor.type === 'user' && actor.id) {
         await escalate('attendant_replied', actor);
@@ -322,6 +322,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
   setHandler(
     noteUpdate,
     async ({ actor, text }) => {
+      await whenOpened();
       const messageId = uuid4();
       await store.recordConversationChange({ ...ids, actor, change: { kind: 'note', messageId, text } });
       return { messageId };
@@ -332,6 +333,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
   setHandler(
     transferUpdate,
     async ({ actor, toUserId, team }) => {
+      await whenOpened();
       if (toUserId) {
         // Handing it to a named person counts as their acceptance.
         if (s.escalation && !s.escalation.acceptedAt) {
@@ -371,6 +373,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
   setHandler(
     resolveUpdate,
     async ({ actor }) => {
+      await whenOpened();
       const escalationId = s.escalation?.id ?? null;
       s.status = 'ai';
       s.assigneeId = null;
@@ -518,6 +521,12 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
     workflowInfo().continueAsNewSuggested || (options.maxHistoryEvents !== undefined && workflowInfo().historyLength > options.maxHistoryEvents);
 
   // --- The conversation ----------------------------------------------------------------------
+  if (!opened) {
+    const o = await store.openConversation({ tenantId, conversationId: s.conversationId, contactId, channelId, workflowId: workflowInfo().workflowId });
+    s.settings = o.settings;
+    s.to = o.to;
+    opened = true;
+  }
   for (;;) {
     if (s.inbox.length) {
       await receive(s.inbox.splice(0));

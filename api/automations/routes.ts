@@ -29,11 +29,11 @@ export const sendByPhone = route({
   access: { roles: ['TENANT_ADMIN'], scopes: ['messages:send'] },
   body: z.object({ to: z.string().regex(/^\d{8,20}$/, 'wa_id: digits only'), message: replyBody }).strict(),
   responses: { 200: { description: 'Accepted by Meta or failed with a reason', schema: replyResultView }, 409: { description: 'Outside the 24-hour window for free text' }, 503: { description: 'Temporal unavailable; retry' } },
-  async handler({ body, db, deps, principal, koa }) {
+  async handler({ body, deps, principal, koa }) {
     const actor = principal.kind === 'user' ? { type: 'user' as const, id: principal.userId } : { type: 'api_key' as const, id: principal.keyId };
     const key = koa.get('idempotency-key');
     const result = await updateContactConversation(
-      deps, db, principal.tenantId as string, { waId: body.to }, replyUpdate,
+      deps, principal.tenantId as string, { waId: body.to }, replyUpdate,
       [{ actor, content: body.message, source: 'automation' }],
       key && /^[\w.:-]{1,200}$/.test(key) ? key : undefined,
     );

@@ -4,6 +4,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { resolveContactId } from '../../db/contacts';
 import { Conversation, WhatsAppChannel } from '../../db/models';
+import { withTenant } from '../../db/tenant-scope';
 import { conversation, conversationWorkflowId, type ConversationInput } from '../../workflows/conversation';
 import { entitySearchAttributes } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
@@ -37,15 +38,18 @@ export async function updateConversation<Ret, Args extends [unknown, ...unknown[
 // goes to the contact's conversation, starting one if none is running.
 export async function updateContactConversation<Ret, Args extends [unknown, ...unknown[]]>(
   deps: ApiDeps,
-  db: Knex.Transaction,
   tenantId: string,
   to: { waId?: string; contactId?: string },
   update: UpdateDefinition<Ret, Args>,
   args: Args,
   idempotencyKey?: string,
 ): Promise<Ret> {
-  const contactId = to.contactId ?? (await resolveContactId(db, tenantId, { waId: to.waId }));
-  const channel = await WhatsAppChannel.query(db).orderBy('createdAt').first();
+  // Committed on its own: the workflow's first step reads the contact while this request waits
+  // for the update, so it cannot sit in the request's still-open transaction.
+  const { contactId, channel } = await withTenant(deps.knex, tenantId, async (trx) => ({
+    contactId: to.contactId ?? (await resolveContactId(trx, tenantId, { waId: to.waId })),
+    channel: await WhatsAppChannel.query(trx).orderBy('createdAt').first(),
+  }));
   if (!channel) throw conflict('Este cliente não tem um número de WhatsApp conectado.');
   const input: ConversationInput = {
     tenantId,

@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
-import type { WorkflowHandle } from '@temporalio/client';
 import type Koa from 'koa';
 import { resolveContactId } from '../../db/contacts';
 import { applyStatusEvents } from '../../db/message-status';
@@ -93,8 +92,9 @@ export function whatsappWebhookRouter(deps: ApiDeps): Router {
     }
 
     const routes = await channelRoutes(deps, parsed.batches.map((b) => b.phoneNumberId));
-    const deliveries: Promise<void>[] = [];
-    let accepted = 0;
+    // Everything is recorded first, then delivered: a guest's messages keep their payload order
+    // even when Meta splits them over several changes.
+    const planned: Planned['messages'] = [];
     for (const batch of parsed.batches) {
       const route = routes.get(batch.phoneNumberId);
       if (!route) {
@@ -110,16 +110,16 @@ export function whatsappWebhookRouter(deps: ApiDeps): Router {
         continue;
       }
       const plan = await recordBatch(deps, route, batch);
-      accepted += plan.messages.length;
-      deliveries.push(deliver(deps, route, plan.messages, ctx.state.log));
+      planned.push(...plan.messages);
       void emitStatuses(deps, route.tenantId, plan.statuses);
     }
-    const results = await Promise.allSettled(deliveries);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      ctx.state.log.warn({ err: failed.reason }, 'Temporal did not accept every message; Meta will redeliver');
+    try {
+      await deliver(deps, planned, ctx.state.log);
+    } catch (err) {
+      ctx.state.log.warn({ err }, 'Temporal did not accept every message; Meta will redeliver');
       throw serviceUnavailable('Não foi possível registrar todas as mensagens agora; reenvie.');
     }
+    const accepted = planned.length;
     ctx.status = 200;
     ctx.type = 'text/plain';
     ctx.body = accepted ? `EVENT_RECEIVED ${accepted}` : 'EVENT_RECEIVED';
@@ -150,7 +150,7 @@ async function channelRoutes(deps: ApiDeps, phoneNumberIds: string[]): Promise<M
 }
 
 interface Planned {
-  messages: { contactId: string; message: InboundMessage }[];
+  messages: { route: ChannelRoute; contactId: string; message: InboundMessage }[];
   statuses: { id: string; conversationId: string; status: string; error: unknown }[];
 }
 
@@ -173,7 +173,7 @@ async function recordBatch(deps: ApiDeps, route: ChannelRoute, batch: WebhookBat
         contactId = await resolveContactId(trx, route.tenantId, message.from);
         contacts.set(key, contactId);
       }
-      messages.push({ contactId, message });
+      messages.push({ route, contactId, message });
     }
     let statuses: Planned['statuses'] = [];
     if (batch.statuses.length) {
@@ -195,24 +195,26 @@ async function recordBatch(deps: ApiDeps, route: ChannelRoute, batch: WebhookBat
   });
 }
 
-// Messages of one contact go in order; different contacts in parallel.
-async function deliver(deps: ApiDeps, route: ChannelRoute, messages: Planned['messages'], log: ApiDeps['log']): Promise<void> {
-  const byContact = new Map<string, InboundMessage[]>();
-  for (const { contactId, message } of messages) byContact.set(contactId, [...(byContact.get(contactId) ?? []), message]);
+// Messages of one contact go in order; different contacts in parallel. Every signal settles
+// before this returns, so a refusal is reported once, as a whole.
+async function deliver(deps: ApiDeps, messages: Planned['messages'], log: ApiDeps['log']): Promise<void> {
+  const byWorkflow = new Map<string, Planned['messages']>();
+  for (const m of messages) {
+    const id = conversationWorkflowId(m.route.tenantId, m.contactId);
+    byWorkflow.set(id, [...(byWorkflow.get(id) ?? []), m]);
+  }
   const { client, taskQueue } = deps.temporal;
-  await Promise.all(
-    [...byContact].map(async ([contactId, list]) => {
-      const workflowId = conversationWorkflowId(route.tenantId, contactId);
-      const input: ConversationInput = {
-        tenantId: route.tenantId,
-        contactId,
-        channelId: route.channelId,
-        options: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS },
-      };
-      for (const message of list) {
-        let handle: WorkflowHandle | undefined;
+  const results = await Promise.allSettled(
+    [...byWorkflow].map(async ([workflowId, list]) => {
+      for (const { route, contactId, message } of list) {
+        const input: ConversationInput = {
+          tenantId: route.tenantId,
+          contactId,
+          channelId: route.channelId,
+          options: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS },
+        };
         try {
-          handle = await deps.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+          await deps.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
             client.workflow.signalWithStart(conversation, {
               workflowId,
               taskQueue,
@@ -222,12 +224,15 @@ async function deliver(deps: ApiDeps, route: ChannelRoute, messages: Planned['me
               typedSearchAttributes: entitySearchAttributes(route.tenantId, 'contact', contactId),
             }),
           );
-        } finally {
-          if (!handle) log.warn({ workflowId, wamid: message.wamid }, 'signal-with-start failed');
+        } catch (err) {
+          log.warn({ workflowId, wamid: message.wamid, err: (err as Error).message }, 'signal-with-start failed');
+          throw err;
         }
       }
     }),
   );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 async function emitStatuses(deps: ApiDeps, tenantId: string, statuses: Planned['statuses']): Promise<void> {

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 // Helpers for scripts/bench/webhook.ts: percentiles, a seeded random source, per-process CPU
 // accounting from /proc, a Prometheus text parser for histograms, and a summary of pino logs.
@@ -70,12 +71,33 @@ function pidsNamed(comm: string): number[] {
   return out;
 }
 
-function hostTicks(): { total: number; idle: number } | undefined {
+// Postgres is shared with whatever else runs on the machine: count this database's backends and
+// the server's own background processes, not other databases' connections.
+function postgresPids(database: string): number[] {
+  return pidsNamed('postgres').filter((pid) => {
+    try {
+      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const isClientBackend = /\(\d+\)|\[local\]/.test(title);
+      return !isClientBackend || title.includes(` ${database} `);
+    } catch {
+      return false;
+    }
+  });
+}
+
+interface HostTicks {
+  total: number;
+  idle: number;
+  irq: number; // hard and soft interrupts (loopback TCP is mostly softirq) and steal: no process is charged
+}
+
+function hostTicks(): HostTicks | undefined {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] as string;
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal guest guest_nice (guest time is already in user)
+    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
     const total = v.reduce((a, b) => a + b, 0);
-    return { total, idle: (v[3] ?? 0) + (v[4] ?? 0) };
+    return { total, idle: (v[3] ?? 0) + (v[4] ?? 0), irq: (v[5] ?? 0) + (v[6] ?? 0) + (v[7] ?? 0) };
   } catch {
     return undefined;
   }
@@ -88,13 +110,16 @@ export class CpuSampler {
   private readonly baseline = new Map<number, number>();
   private readonly last = new Map<number, number>();
   private readonly owner = new Map<number, string>();
-  private host0?: { total: number; idle: number };
-  private host1?: { total: number; idle: number };
+  private host0?: HostTicks;
+  private host1?: HostTicks;
   private startedAt = 0;
   private stoppedAt = 0;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly components: () => Record<string, number[]>) {}
+  constructor(
+    private readonly components: () => Record<string, number[]>,
+    private readonly postgresDatabase: string,
+  ) {}
 
   start(): void {
     if (!this.available) return;
@@ -114,7 +139,7 @@ export class CpuSampler {
   }
 
   private sample(first: boolean): void {
-    const comps = { ...this.components(), postgres: pidsNamed('postgres'), redis: pidsNamed('redis-server') };
+    const comps = { ...this.components(), postgres: postgresPids(this.postgresDatabase), redis: pidsNamed('redis-server') };
     for (const [name, pids] of Object.entries(comps)) {
       for (const pid of pids) {
         const t = processTicks(pid);
@@ -137,12 +162,20 @@ export class CpuSampler {
     }
     const h0 = this.host0;
     const h1 = this.host1;
-    const hostBusyPercent = h0 && h1 && h1.total > h0.total ? (100 * (1 - (h1.idle - h0.idle) / (h1.total - h0.total))) : null;
     let cores = 1;
     try {
       cores = readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length || 1;
     } catch {
       // keep 1
+    }
+    const hostBusyPercent = h0 && h1 && h1.total > h0.total ? (100 * (1 - (h1.idle - h0.idle) / (h1.total - h0.total))) : null;
+    // Interrupt time, then whatever else the machine ran meanwhile (other programs, other
+    // databases' backends).
+    if (hostBusyPercent !== null && h0 && h1) {
+      const ours = Object.values(byComponent).reduce((a, b) => a + b, 0);
+      const irq = ((h1.irq - h0.irq) / (h1.total - h0.total)) * cores;
+      byComponent['kernel irq/softirq'] = irq;
+      byComponent['other processes'] = Math.max(0, (hostBusyPercent / 100) * cores - ours - irq);
     }
     return { seconds, coresByComponent: byComponent, hostBusyPercent, cores };
   }
@@ -243,4 +276,66 @@ export function summarizeLog(file: string): LogGroup[] {
     else groups.set(key, { level, msg, count: 1, example });
   }
   return [...groups.values()].sort((a, b) => b.count - a.count);
+}
+
+// ---------------------------------------------------------------------------------------------
+// V8 CPU profiles (--cpu-prof): self time by function and by package, over every file in a dir.
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileSummary {
+  thread: string; // pid.threadId (0 = the main thread)
+  wallMs: number;
+  busyMs: number;
+  byFunction: { name: string; percent: number }[]; // % of busy time
+  byPackage: { name: string; percent: number }[];
+}
+
+const IDLE = new Set(['(idle)', '(program)']);
+
+// One summary per thread that wrote a profile (Node writes one per worker thread too: the
+// Temporal SDK runs workflow code in worker threads, tsx its loader hooks), busiest first.
+export function summarizeProfiles(dir: string, root: string): ProfileSummary[] | null {
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) return null;
+  const out: ProfileSummary[] = [];
+  for (const f of files) {
+    const prof = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
+    const frames = new Map(prof.nodes.map((n) => [n.id, n.callFrame]));
+    const byFunction = new Map<string, number>();
+    const byPackage = new Map<string, number>();
+    let wallUs = 0;
+    let busyUs = 0;
+    prof.samples.forEach((id, i) => {
+      const us = prof.timeDeltas[i] ?? 0;
+      const cf = frames.get(id);
+      wallUs += us;
+      if (!cf || IDLE.has(cf.functionName)) return;
+      busyUs += us;
+      const url = cf.url.replace(/^file:\/\//, '').replace(`${root}/`, '');
+      const pkg = packageOf(url, cf.functionName);
+      byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
+      const key = `${cf.functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '')}:${cf.lineNumber + 1}` : ''}`.trim();
+      byFunction.set(key, (byFunction.get(key) ?? 0) + us);
+    });
+    const rank = (m: Map<string, number>) =>
+      [...m].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, percent: (100 * us) / Math.max(1, busyUs) }));
+    const m = /\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(f);
+    out.push({ thread: m ? `${m[1]}.${m[2]}` : f, wallMs: wallUs / 1000, busyMs: busyUs / 1000, byFunction: rank(byFunction), byPackage: rank(byPackage) });
+  }
+  return out.sort((a, b) => b.busyMs - a.busyMs);
+}
+
+function packageOf(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm) return nm[1] as string;
+  if (url.startsWith('node:')) return 'node internals';
+  const top = url.split('/')[0] ?? url;
+  return ['api', 'workflows', 'activities', 'workers', 'db', 'domain', 'infra'].includes(top) ? `orquestra/${top}` : top;
 }

@@ -1,13 +1,36 @@
 import type { Knex } from 'knex';
-import { Tenant } from '../../db/models';
-import { withPlatform } from '../../db/tenant-scope';
+import { Tenant, WhatsAppChannel } from '../../db/models';
+import { withPlatform, withTenant } from '../../db/tenant-scope';
+
+export interface DemoWhatsApp {
+  phoneNumberId: string;
+  wabaId: string;
+  accessToken: string;
+}
 
 export interface DemoSettings {
   platformAdmin: { email: string; password: string };
   tenant: { slug: string; name: string; adminName: string; adminEmail: string; adminPassword: string };
+  // The number the demo tenant is provisioned with: the local Meta sandbox's, or DEMO_WHATSAPP_*.
+  whatsapp?: DemoWhatsApp;
+}
+
+// The demo number on the local Meta sandbox (scripts/start.ts) that scripts/demo-guest.ts writes to.
+export const SANDBOX_DEFAULTS = { port: 8787, phoneNumberId: '100000000000001', wabaId: '200000000000001' };
+
+export function sandboxPort(env: NodeJS.ProcessEnv): number {
+  return Number(env.WHATSAPP_SANDBOX_PORT || SANDBOX_DEFAULTS.port);
+}
+
+export function demoWhatsAppIds(env: NodeJS.ProcessEnv): { phoneNumberId: string; wabaId: string } {
+  return {
+    phoneNumberId: env.DEMO_WHATSAPP_PHONE_NUMBER_ID || SANDBOX_DEFAULTS.phoneNumberId,
+    wabaId: env.DEMO_WHATSAPP_WABA_ID || SANDBOX_DEFAULTS.wabaId,
+  };
 }
 
 export function demoSettings(env: NodeJS.ProcessEnv): DemoSettings {
+  const { DEMO_WHATSAPP_PHONE_NUMBER_ID: phoneNumberId, DEMO_WHATSAPP_WABA_ID: wabaId, DEMO_WHATSAPP_TOKEN: accessToken } = env;
   return {
     platformAdmin: {
       email: env.PLATFORM_ADMIN_EMAIL ?? 'plataforma@orquestra.local',
@@ -20,16 +43,65 @@ export function demoSettings(env: NodeJS.ProcessEnv): DemoSettings {
       adminEmail: env.DEMO_ADMIN_EMAIL ?? 'admin@pousada-demo.com.br',
       adminPassword: env.DEMO_ADMIN_PASSWORD ?? 'orquestra-demo',
     },
+    ...(phoneNumberId && wabaId && accessToken ? { whatsapp: { phoneNumberId, wabaId, accessToken } } : {}),
   };
 }
 
+// What the rule-based assistant answers from when there is no OPENAI_API_KEY.
+export const DEMO_FAQ: { question: string; answer: string; keywords: string[] }[] = [
+  {
+    question: 'Qual o horário do café da manhã?',
+    answer: 'O café da manhã está incluído na diária e é servido todos os dias das 7h às 10h, no salão principal.',
+    keywords: ['café da manhã', 'café', 'desjejum'],
+  },
+  {
+    question: 'Qual o horário de check-in e check-out?',
+    answer: 'O check-in é a partir das 14h e o check-out até as 12h. Se precisar de outro horário, é só avisar que verificamos a disponibilidade.',
+    keywords: ['check-in', 'check-out', 'horário de entrada', 'horário de saída'],
+  },
+  {
+    question: 'Vocês têm estacionamento?',
+    answer: 'Sim! Temos estacionamento gratuito e coberto para hóspedes, sem necessidade de reserva.',
+    keywords: ['estacionamento', 'estacionar', 'garagem', 'carro'],
+  },
+  {
+    question: 'Vocês aceitam pets?',
+    answer: 'Sim, somos pet friendly! Aceitamos pets de pequeno e médio porte, sem custo adicional. É só nos avisar na reserva.',
+    keywords: ['pet', 'pets', 'cachorro', 'cachorra', 'gato', 'gata', 'cão', 'animal', 'animais'],
+  },
+  {
+    question: 'Tem wi-fi na pousada?',
+    answer: 'Tem, sim: wi-fi gratuito em toda a pousada. A rede e a senha estão no cartão que entregamos no check-in.',
+    keywords: ['wi-fi', 'wifi', 'internet'],
+  },
+];
+
 // The demo tenant goes through the same door as any other: the API and the provisioning workflow.
-export async function ensureDemoTenant(knex: Knex, apiUrl: string, demo: DemoSettings, say: (m: string) => void): Promise<void> {
+// Returns the phone number id of its WhatsApp channel, if it has one.
+export async function ensureDemoTenant(knex: Knex, apiUrl: string, demo: DemoSettings, say: (m: string) => void): Promise<{ phoneNumberId: string | null }> {
   const existing = await withPlatform(knex, async (trx) => {
     const t = await Tenant.query(trx).whereNot('status', 'failed').findOne({ slug: demo.tenant.slug });
     return t;
   });
-  if (existing) return;
+  if (!existing) await provision(apiUrl, demo, say);
+
+  const tenant = existing ?? (await withPlatform(knex, async (trx) => Tenant.query(trx).whereNot('status', 'failed').findOne({ slug: demo.tenant.slug })));
+  const channels = tenant ? await withTenant(knex, tenant.id, async (trx) => WhatsAppChannel.query(trx).select('phoneNumberId')) : [];
+  const phoneNumberId = channels[0]?.phoneNumberId ?? null;
+  if (existing && demo.whatsapp && !channels.some((c) => c.phoneNumberId === demo.whatsapp?.phoneNumberId)) {
+    say(
+      phoneNumberId
+        ? `The demo tenant "${demo.tenant.slug}" is connected to WhatsApp number ${phoneNumberId}, not to the demo number ${demo.whatsapp.phoneNumberId}; leaving it as it is.`
+        : `The demo tenant "${demo.tenant.slug}" was created by an older run without a WhatsApp number; leaving it as it is. ` +
+            'To try WhatsApp locally, stop, remove .data/ and drop the database `orquestra`, then `npm start` again ' +
+            '(or set DEMO_TENANT_SLUG and DEMO_ADMIN_EMAIL to provision a second demo tenant).',
+    );
+  }
+  await seedFaq(apiUrl, demo, say);
+  return { phoneNumberId };
+}
+
+async function provision(apiUrl: string, demo: DemoSettings, say: (m: string) => void): Promise<void> {
   const login = await post(`${apiUrl}/api/auth/login`, { email: demo.platformAdmin.email, password: demo.platformAdmin.password });
   if (login.status !== 200) throw new Error(`could not log in as the platform admin: ${JSON.stringify(login.body)}`);
   const created = await post(
@@ -38,11 +110,12 @@ export async function ensureDemoTenant(knex: Knex, apiUrl: string, demo: DemoSet
       name: demo.tenant.name,
       slug: demo.tenant.slug,
       admin: { name: demo.tenant.adminName, email: demo.tenant.adminEmail, password: demo.tenant.adminPassword },
+      ...(demo.whatsapp ? { whatsapp: demo.whatsapp } : {}),
     },
     login.body.accessToken,
   );
   if (created.status !== 202) throw new Error(`demo tenant was not accepted: ${JSON.stringify(created.body)}`);
-  say(`Provisioning the demo tenant (workflow ${created.body.workflowId})...`);
+  say(`Provisioning the demo tenant (workflow ${created.body.workflowId}${demo.whatsapp ? `, WhatsApp number ${demo.whatsapp.phoneNumberId}` : ''})...`);
   for (let i = 0; i < 120; i++) {
     const status = await fetch(`${apiUrl}${created.body.statusUrl}`, { headers: { authorization: `Bearer ${login.body.accessToken}` } });
     const body = (await status.json()) as { workflowStatus?: string; progress?: { failure?: string } };
@@ -51,6 +124,26 @@ export async function ensureDemoTenant(knex: Knex, apiUrl: string, demo: DemoSet
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error('demo provisioning did not finish within a minute');
+}
+
+// A few answers for the assistant, as the tenant admin would enter them; only into an empty FAQ,
+// so what an admin edited survives restarts.
+async function seedFaq(apiUrl: string, demo: DemoSettings, say: (m: string) => void): Promise<void> {
+  const login = await post(`${apiUrl}/api/auth/login`, { email: demo.tenant.adminEmail, password: demo.tenant.adminPassword });
+  if (login.status !== 200) {
+    say(`Could not log in as the demo tenant admin to seed its FAQ (HTTP ${login.status}); skipped.`);
+    return;
+  }
+  const headers = { authorization: `Bearer ${login.body.accessToken}`, 'content-type': 'application/json' };
+  const current = await fetch(`${apiUrl}/api/assistant/faq`, { headers });
+  const body = (await current.json()) as { items?: unknown[] };
+  if (!current.ok || (body.items?.length ?? 0) > 0) return;
+  const put = await fetch(`${apiUrl}/api/assistant/faq`, { method: 'PUT', headers, body: JSON.stringify({ items: DEMO_FAQ }) });
+  if (!put.ok) {
+    say(`Seeding the demo FAQ failed (HTTP ${put.status}): ${await put.text()}`);
+    return;
+  }
+  say(`Seeded ${DEMO_FAQ.length} FAQ entries for the demo tenant (the assistant answers from them).`);
 }
 
 async function post(url: string, body: unknown, token?: string) {

@@ -166,9 +166,9 @@ describe('WhatsApp webhook: signatures and payload validation', () => {
       return JSON.stringify(envelopeFor(t, { messages: [msg] }));
     };
 
-    const signedWith = (what: string, secretOrHeader: (raw: string) => string | undefined) => {
+    const signedWith = (what: string, header: (raw: string) => string | undefined) => {
       const raw = payload(what);
-      return { what, raw, signature: secretOrHeader(raw) };
+      return { what, raw, signature: header(raw) };
     };
     const attempts = [
       signedWith('no header', () => undefined),
@@ -587,19 +587,23 @@ describe('WhatsApp webhook: batched deliveries', () => {
     assert.deepEqual(await contactsOf(stack, a.tenantId, { waId: b2 }), []);
   });
 
+  // Meta batches at every level: one entry may carry several `messages` changes for the same
+  // number. A guest's messages must reach the conversation in the order Meta sent them.
   it('keeps a guest’s order when their messages come in two changes of the same entry', async () => {
     const [g1, g2] = [guestPhone(), guestPhone()];
     const ts = nowSeconds();
     const say = (from: string, body: string) => textMessage({ from, body, timestamp: ts });
     const number = { wabaId: a.number.wabaId, phoneNumberId: a.number.phoneNumberId };
+    const first = Array.from({ length: 10 }, (_, i) => String(i + 1));
+    const second = ['11', '12', '13'];
     const payload = metaEnvelope([
-      { ...number, messages: [say(g1, '1'), say(g2, 'x1'), say(g1, '2'), say(g1, '3'), say(g2, 'x2'), say(g1, '4')] },
-      { ...number, messages: [say(g1, '5'), say(g2, 'x3'), say(g1, '6')] },
+      { ...number, messages: [say(g2, 'x1'), ...first.map((b) => say(g1, b)), say(g2, 'x2')] },
+      { ...number, messages: [say(g1, second[0]!), say(g2, 'x3'), ...second.slice(1).map((b) => say(g1, b))] },
     ]);
     assert.equal(payload.entry.length, 1);
     assert.equal(payload.entry[0]!.changes.length, 2);
     await deliver(stack, payload);
-    assert.deepEqual(await bodiesOf(a, g1, 6), ['1', '2', '3', '4', '5', '6']);
+    assert.deepEqual(await bodiesOf(a, g1, 13), [...first, ...second]);
     assert.deepEqual(await bodiesOf(a, g2, 3), ['x1', 'x2', 'x3']);
   });
 });
@@ -666,18 +670,23 @@ describe('WhatsApp webhook: delivery statuses', () => {
   });
 });
 
-describe('WhatsApp webhook: Temporal unreachable', () => {
+describe('WhatsApp webhook: Temporal unavailable', () => {
   let good: TestStack;
-  let cut: TestStack;
+  let unreachable: TestStack;
+  let refusing: TestStack;
   let t: WhatsAppTenant;
   before(async () => {
     good = await startStack();
     t = await whatsappTenant(good);
-    // The same database and secrets, but a Temporal address where nothing listens.
-    cut = await startStack({ worker: false, env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+    // The same database and secrets, but a Temporal address where nothing listens…
+    unreachable = await startStack({ worker: false, env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+    // …and a Temporal that answers at once with an error (here: a namespace it does not know;
+    // a namespace over its rate limit answers just as fast).
+    refusing = await startStack({ worker: false, env: { TEMPORAL_NAMESPACE: `missing-${uid()}` } });
   });
   after(async () => {
-    await cut?.stop();
+    await refusing?.stop();
+    await unreachable?.stop();
     await good?.stop();
   });
 
@@ -686,7 +695,7 @@ describe('WhatsApp webhook: Temporal unreachable', () => {
     const msg = textMessage({ from, body: 'Chegou enquanto o Temporal estava fora' });
     const raw = JSON.stringify(envelopeFor(t, { messages: [msg] }));
 
-    const refused = await postWebhook(cut, raw);
+    const refused = await postWebhook(unreachable, raw);
     assert.equal(refused.status, 503, `${refused.status} ${JSON.stringify(refused.body)}`);
     assert.ok(refused.headers.get('retry-after'), 'Retry-After tells Meta to come back');
     assert.deepEqual(await messagesWithWamid(good, t.tenantId, msg.id as string), []);
@@ -696,6 +705,35 @@ describe('WhatsApp webhook: Temporal unreachable', () => {
     assert.equal(res.status, 200);
     const row = await stored(good, t, msg.id as string);
     assert.equal(row.body, 'Chegou enquanto o Temporal estava fora');
+  });
+
+  // In production nothing listens for unhandled rejections, so Node ends the API process on one:
+  // every in-flight webhook and dashboard request would be lost with it.
+  it('answers 503 to a several-change delivery Temporal refuses, leaving no promise rejection unhandled', async () => {
+    const number = { wabaId: t.number.wabaId, phoneNumberId: t.number.phoneNumberId };
+    // Connected already, so Temporal's refusal of the first change comes back while the second
+    // change (many new guests: many contacts to record) is still being written.
+    assert.equal((await postWebhook(refusing, envelopeFor(t, { messages: [textMessage({ from: guestPhone(), body: 'aquecendo' })] }))).status, 503);
+    const payload = metaEnvelope([
+      { ...number, messages: [textMessage({ from: guestPhone(), body: 'primeira mudança' })] },
+      { ...number, messages: Array.from({ length: 20 }, (_, i) => textMessage({ from: guestPhone(), body: `segunda mudança ${i}` })) },
+    ]);
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    // The test runner's own listener would blame some other test; take its place for this request.
+    const runnerListeners = process.listeners('unhandledRejection');
+    process.removeAllListeners('unhandledRejection');
+    process.on('unhandledRejection', record);
+    let status: number;
+    try {
+      status = (await postWebhook(refusing, payload)).status;
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('unhandledRejection', record);
+      for (const l of runnerListeners) process.on('unhandledRejection', l);
+    }
+    assert.equal(status, 503);
+    assert.deepEqual(unhandled.map((e) => String(e)), [], 'a rejected delivery was left unhandled (the API process would crash)');
   });
 });
 

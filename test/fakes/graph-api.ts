@@ -90,6 +90,16 @@ export const GRAPH_ERRORS = {
   undeliverable: { status: 400, body: cloudError('Message Undeliverable.', 131026, 'Message Undeliverable.') },
 };
 
+// Options for running the fake outside tests, as the local "Meta sandbox" of `npm start`. Tests
+// construct it without options and see none of this.
+export interface FakeGraphApiOptions {
+  // Called after every accepted send (not for mark-as-read), e.g. to log what a guest would read.
+  onSent?: (m: SentMessage) => void;
+  // Serves GET /_sandbox/sent?to=<wa_id>[&since=<ms>] with the recorded sends, for local tooling
+  // (scripts/demo-guest.ts). Such reads are not recorded in `requests`.
+  exposeSandboxApi?: boolean;
+}
+
 const SEND_TYPES = new Set(['text', 'template', 'interactive', 'image', 'audio', 'video', 'document', 'sticker', 'location', 'reaction', 'contacts']);
 const MEDIA_SEND_TYPES = new Set(['image', 'audio', 'video', 'document', 'sticker']);
 const TEXT_MAX = 4096;
@@ -111,6 +121,8 @@ export class FakeGraphApi {
   private waiters: { predicate: (m: SentMessage) => boolean; resolve: (m: SentMessage) => void }[] = [];
   private server?: Server;
   url = '';
+
+  constructor(private readonly options: FakeGraphApiOptions = {}) {}
 
   addNumber(n: FakeNumber): FakeNumber {
     this.numbers.set(n.phoneNumberId, n);
@@ -176,8 +188,9 @@ export class FakeGraphApi {
     this.downloads.clear();
   }
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+  // A free loopback port unless told otherwise (the local sandbox uses a fixed one).
+  async start(listenOn: { port?: number; host?: string } = {}): Promise<string> {
+    const server = createServer((req, res) => {
       void this.handle(req)
         .catch((err: unknown): Reply => ({ status: 500, body: graphError(`fake graph api: ${String(err)}`, 'OAuthException', 2) }))
         .then(({ status, body, bytes, contentType }) => {
@@ -190,8 +203,16 @@ export class FakeGraphApi {
           res.end(JSON.stringify(body));
         });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = server;
+    const host = listenOn.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listenOn.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.url = `http://${host}:${(server.address() as AddressInfo).port}`;
     return this.url;
   }
 
@@ -214,6 +235,7 @@ export class FakeGraphApi {
       malformed = true;
     }
     const method = req.method ?? 'GET';
+    if (this.options.exposeSandboxApi && method === 'GET' && url.pathname === '/_sandbox/sent') return this.sandboxSent(url.searchParams);
     this.requests.push({ method, path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, body });
 
     const [, first, id, edge] = url.pathname.split('/'); // /{version}/{id}[/{edge}]
@@ -281,6 +303,11 @@ export class FakeGraphApi {
     const contextMessageId = str(rec(body.context)?.message_id);
     if (contextMessageId !== undefined) message.contextMessageId = contextMessageId;
     this.sent.push(message);
+    try {
+      this.options.onSent?.(message);
+    } catch {
+      // A logging callback must not turn an accepted send into an error the client would retry.
+    }
     for (const w of this.waiters.filter((w) => w.predicate(message))) {
       this.waiters = this.waiters.filter((x) => x !== w);
       w.resolve(message);
@@ -288,6 +315,16 @@ export class FakeGraphApi {
     return {
       status: 200,
       body: { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: message.wamid, message_status: 'accepted' }] },
+    };
+  }
+
+  private sandboxSent(query: URLSearchParams): Reply {
+    const to = query.get('to');
+    const since = Number(query.get('since') ?? 0) || 0;
+    const sent = this.sent.filter((m) => (to === null || m.to === to) && m.receivedAt >= since);
+    return {
+      status: 200,
+      body: { sent: sent.map((m) => ({ to: m.to, type: m.type, text: m.text ?? null, templateName: m.templateName ?? null, wamid: m.wamid, receivedAt: m.receivedAt })) },
     };
   }
 

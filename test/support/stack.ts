@@ -23,6 +23,8 @@ export const TEST_VERIFY_TOKEN = 'test-verify-token-0123456789';
 
 export interface TestStack {
   config: Config;
+  // The environment the API and worker were configured from (a child worker process reuses it).
+  env: Record<string, string | undefined>;
   deps: ApiDeps;
   api: ApiClient;
   baseUrl: string;
@@ -99,6 +101,7 @@ export async function startStack(
 
   return {
     config,
+    env,
     deps,
     api,
     baseUrl,

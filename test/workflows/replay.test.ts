@@ -14,9 +14,11 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 describe('replay of recorded workflow histories', () => {
   it('has recorded histories for every workflow type', () => {
     const types = new Set(files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).events[0].workflowExecutionStartedEventAttributes.workflowType.name));
-    assert.deepEqual([...types].sort(), ['tenantProvisioning']);
-    // Completed, retried and compensated runs all exist.
-    assert.ok(files.includes('provisioning-completed.json') && files.includes('provisioning-compensated.json'));
+    assert.deepEqual([...types].sort(), ['automationDelivery', 'conversation', 'tenantProvisioning']);
+    // Completed, retried and compensated runs all exist; a conversation handed to people and back, and one closed by inactivity.
+    for (const f of ['provisioning-completed.json', 'provisioning-compensated.json', 'conversation-escalated-resolved.json', 'conversation-auto-closed.json', 'automation-delivery-retried.json']) {
+      assert.ok(files.includes(f), `missing ${f}`);
+    }
   });
 
   for (const file of files) {
