@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { recordAudit } from '../db/audit';
 import { Contact, Conversation, TenantSettingsRow } from '../db/models';
@@ -77,6 +78,8 @@ export function conversationActivities(deps: ActivityDeps) {
     ): Promise<{ duplicate: boolean; messageId: string; settings: TenantSettings }> {
       const m = a.message;
       const occurredAt = new Date(m.timestamp * 1000);
+      const info = Context.current().info;
+      const ingestKey = `${info.workflowExecution?.runId ?? info.workflowExecution?.workflowId ?? ''}:${info.activityId}`;
       const result = await withTenant(knex, a.tenantId, async (trx) => {
         const settings = await loadTenantSettings(trx, a.tenantId);
         const [row] = await trx('messages')
@@ -94,13 +97,17 @@ export function conversationActivities(deps: ActivityDeps) {
             status: 'received',
             contextWamid: m.contextMessageId ?? null,
             occurredAt,
+            ingestKey,
           })
           .onConflict(['tenantId', 'wamid'])
           .ignore()
           .returning(['id', 'seq']);
         if (!row) {
-          const existing = await trx('messages').where({ tenantId: a.tenantId, wamid: m.wamid }).first('id');
-          return { duplicate: true, messageId: existing.id as string, seq: '', settings, conversation: undefined };
+          const existing = await trx('messages').where({ tenantId: a.tenantId, wamid: m.wamid }).first('id', 'seq', 'ingestKey');
+          // This very activity stored it before its completion was lost (a worker died): not a redelivery.
+          const mine = existing.ingestKey === ingestKey;
+          const conversation = mine ? await Conversation.query(trx).findById(a.conversationId) : undefined;
+          return { duplicate: !mine, messageId: existing.id as string, seq: String(existing.seq), settings, conversation };
         }
         const conversation = await Conversation.query(trx)
           .patchAndFetchById(a.conversationId, {

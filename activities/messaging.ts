@@ -23,6 +23,8 @@ export interface SendInput extends ConversationIds {
 }
 
 const PAIR_RATE_LIMIT = 131056;
+// How long a retry waits for Meta's word on an attempt whose answer was lost before sending again.
+const OUTCOME_WAIT_MS = 30_000;
 
 export type SendResult = { status: 'accepted'; wamid: string } | { status: 'failed'; failure: string };
 
@@ -54,7 +56,35 @@ export function messagingActivities(deps: ActivityDeps) {
     return { status: 'failed', failure: reason };
   }
 
+  async function adopt(a: SendInput, wamid: string): Promise<SendResult> {
+    const applied = await withTenant(knex, a.tenantId, async (trx) => {
+      await Message.query(trx).findById(a.messageId).patch({ wamid, status: 'accepted', statusAt: new Date() });
+      // A status webhook can beat this commit; it was kept and applies now.
+      return applyStatusEvents(trx, a.tenantId, [wamid]);
+    });
+    await emit({ tenantId: a.tenantId, conversationId: a.conversationId }, 'message:status', {
+      tenantId: a.tenantId, conversationId: a.conversationId, messageId: a.messageId,
+      status: (applied[0]?.status ?? 'accepted') as MessageStatus, statusAt: new Date().toISOString(),
+    });
+    return { status: 'accepted', wamid };
+  }
+
+  async function adoptFromStatus(a: SendInput): Promise<SendResult | undefined> {
+    const seen = await withTenant(knex, a.tenantId, async (trx) =>
+      trx('message_status_events').where({ callbackData: a.messageId }).first('wamid'),
+    );
+    return seen ? adopt(a, seen.wamid as string) : undefined;
+  }
+
   return {
+    // Gave up after the retries: the row says so, and the attendant hears it.
+    async markSendAbandoned(a: SendInput & { reason: string }): Promise<void> {
+      const row = await withTenant(knex, a.tenantId, async (trx) => Message.query(trx).findById(a.messageId));
+      if (!row || row.wamid || row.status === 'failed') return;
+      if (row.sendAttemptedAt && (await adoptFromStatus(a))) return;
+      await markFailed(a, a.reason, { code: null, message: null, kind: 'abandoned' });
+    },
+
     async sendWhatsAppMessage(a: SendInput): Promise<SendResult> {
       const { row, channel, created } = await withTenant(knex, a.tenantId, async (trx) => {
         const inserted = await trx('messages')
@@ -81,6 +111,16 @@ export function messagingActivities(deps: ActivityDeps) {
       });
       if (row.wamid) return { status: 'accepted', wamid: row.wamid };
       if (row.status === 'failed') return { status: 'failed', failure: String((row.error as { reason?: string } | null)?.reason ?? 'falha no envio') };
+      if (row.sendAttemptedAt) {
+        // An earlier attempt may have reached Meta and died before storing the answer. Meta's
+        // status webhooks echo our id (biz_opaque_callback_data) with the wamid: adopt it rather
+        // than send twice. No word within the wait means Meta never got it.
+        const adopted = await adoptFromStatus(a);
+        if (adopted) return adopted;
+        if (Date.now() - row.sendAttemptedAt.getTime() < OUTCOME_WAIT_MS) {
+          throw ApplicationFailure.create({ message: 'outcome of an earlier attempt unknown; waiting for Meta’s status webhook', type: 'WhatsApp_outcome_unknown', nextRetryDelay: '3 seconds' });
+        }
+      }
       if (created) {
         await emit({ tenantId: a.tenantId, conversationId: a.conversationId }, 'message:new', {
           tenantId: a.tenantId, conversationId: a.conversationId, messageId: a.messageId, seq: String(row.seq), direction: 'outbound',
@@ -90,6 +130,9 @@ export function messagingActivities(deps: ActivityDeps) {
       }
 
       await throughput.take(channel.phoneNumberId);
+      await withTenant(knex, a.tenantId, async (trx) => {
+        await Message.query(trx).findById(a.messageId).patch({ sendAttemptedAt: new Date() });
+      });
       let res: Response;
       try {
         res = await fetch(`${base}/${encodeURIComponent(channel.phoneNumberId)}/messages`, {
@@ -104,18 +147,7 @@ export function messagingActivities(deps: ActivityDeps) {
       }
       const body = (await res.json().catch(() => ({}))) as GraphSendResponse;
       const wamid = body.messages?.[0]?.id;
-      if (res.ok && wamid) {
-        const applied = await withTenant(knex, a.tenantId, async (trx) => {
-          await Message.query(trx).findById(a.messageId).patch({ wamid, status: 'accepted', statusAt: new Date() });
-          // A status webhook can beat this commit; it was kept and applies now.
-          return applyStatusEvents(trx, a.tenantId, [wamid]);
-        });
-        await emit({ tenantId: a.tenantId, conversationId: a.conversationId }, 'message:status', {
-          tenantId: a.tenantId, conversationId: a.conversationId, messageId: a.messageId,
-          status: (applied[0]?.status ?? 'accepted') as MessageStatus, statusAt: new Date().toISOString(),
-        });
-        return { status: 'accepted', wamid };
-      }
+      if (res.ok && wamid) return adopt(a, wamid);
 
       const code = body.error?.code;
       const attempt = Context.current().info.attempt;

@@ -156,6 +156,7 @@ export class Message extends Model {
   occurredAt!: Date;
   createdAt!: Date;
   statusAt!: Date | null;
+  sendAttemptedAt!: Date | null;
 }
 
 export class Escalation extends Model {

@@ -159,8 +159,9 @@ export const CONVERSATION_ERRORS = {
   notAssigned: 'ConversationNotAssigned',
 } as const;
 
+// Database steps take milliseconds; a worker that died mid-step is noticed after this.
 const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
@@ -180,8 +181,9 @@ const ai = proxyActivities<Activities>({
 // Sends are retried for throttling and outages (the activity sets Meta's backoff itself); the
 // activity never double-sends, so retrying is safe.
 const whatsapp = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
 const TRANSCRIPT_LINES = 12;
@@ -427,8 +429,16 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
     const messageId = uuid4();
     s.lastOutboundAt = Date.now();
     s.lastActivityAt = Date.now();
-    const r = await whatsapp.sendWhatsAppMessage({ ...ids, messageId, to: s.to, content, sender, assigneeId: s.assigneeId });
-    return { messageId, ...r };
+    const input = { ...ids, messageId, to: s.to, content, sender, assigneeId: s.assigneeId };
+    try {
+      return { messageId, ...(await whatsapp.sendWhatsAppMessage(input)) };
+    } catch (err) {
+      // WhatsApp kept failing for the whole retry period: the conversation goes on, the message is marked failed.
+      const failure = 'Não foi possível enviar pelo WhatsApp após várias tentativas.';
+      log.warn('send abandoned', { messageId, error: (err as Error).message });
+      await store.markSendAbandoned({ ...input, reason: failure });
+      return { messageId, status: 'failed', failure };
+    }
   }
 
   async function receive(batch: InboundMessage[]): Promise<void> {

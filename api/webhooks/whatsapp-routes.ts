@@ -185,6 +185,7 @@ async function recordBatch(deps: ApiDeps, route: ChannelRoute, batch: WebhookBat
             status: st.status,
             occurredAt: new Date(st.timestamp * 1000),
             errors: JSON.stringify(st.errors),
+            callbackData: st.bizOpaqueCallbackData ?? null,
           })),
         )
         .onConflict(['tenantId', 'wamid', 'status'])

@@ -98,7 +98,12 @@ export const conversations: Migration = {
         context_wamid text,
         occurred_at timestamptz NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
-        status_at timestamptz
+        status_at timestamptz,
+        -- Set just before the Graph API call: a retry that finds it without a wamid does not know
+        -- whether Meta got the message, and waits for Meta's status webhook before sending again.
+        send_attempted_at timestamptz,
+        -- Which activity stored an inbound message: its own retry is not a duplicate delivery.
+        ingest_key text
       );
       -- Inbound dedupe: Meta redelivers for up to 7 days.
       CREATE UNIQUE INDEX messages_wamid ON messages (tenant_id, wamid);
@@ -113,9 +118,12 @@ export const conversations: Migration = {
         status text NOT NULL,
         occurred_at timestamptz NOT NULL,
         errors jsonb NOT NULL DEFAULT '[]'::jsonb,
+        -- Our message id, echoed by Meta (biz_opaque_callback_data): ties a status to a send whose answer was lost.
+        callback_data text,
         received_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, wamid, status)
       );
+      CREATE INDEX message_status_events_callback ON message_status_events (tenant_id, callback_data) WHERE callback_data IS NOT NULL;
 
       CREATE TABLE escalations (
         id uuid PRIMARY KEY,

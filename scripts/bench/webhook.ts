@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -69,6 +69,8 @@ const USAGE = `usage: npm run bench:webhook -- --rate R --seconds S [options]
   --bare-concurrency N  concurrent calls in the bare measurement (default 64)
   --sqlite-pragmas P    SQLite pragmas of the dev server's file (default journal_mode=wal,synchronous=off;
                         "none" keeps the CLI's defaults, which hold it to a few dozen transactions/s on disk)
+  --status-webhooks on|off  the fake Graph API posts Meta's 'sent' and 'delivered' status webhooks for
+                        every accepted send, as Meta does (default on; the API dedupes retried sends with them)
   --profile             run the API and the worker with --cpu-prof and print where their CPU went
   --keep                keep the work directory (logs, Temporal's SQLite file)`;
 
@@ -94,6 +96,7 @@ interface Options {
   bareSeconds: number;
   bareConcurrency: number;
   sqlitePragmas: string[];
+  statusWebhooks: boolean;
   profile: boolean;
   keep: boolean;
 }
@@ -117,6 +120,7 @@ function parseOptions(): Options {
       'bare-seconds': { type: 'string', default: '10' },
       'bare-concurrency': { type: 'string', default: '64' },
       'sqlite-pragmas': { type: 'string', default: 'journal_mode=wal,synchronous=off' },
+      'status-webhooks': { type: 'string', default: 'on' },
       profile: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -131,6 +135,11 @@ function parseOptions(): Options {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min} (got ${v})`);
     return n;
+  };
+  const onOff = (name: string, v: string | undefined): boolean => {
+    if (v === 'on') return true;
+    if (v === 'off') return false;
+    throw new UsageError(`--${name} must be on or off (got ${v})`);
   };
   const rate = num('rate', values.rate, 0.1);
   const ai = values.ai;
@@ -152,6 +161,7 @@ function parseOptions(): Options {
     bareSeconds: num('bare-seconds', values['bare-seconds'], 0),
     bareConcurrency: Math.floor(num('bare-concurrency', values['bare-concurrency'], 1)),
     sqlitePragmas: parsePragmas(values['sqlite-pragmas'] ?? 'none'),
+    statusWebhooks: onOff('status-webhooks', values['status-webhooks']),
     profile: values.profile ?? false,
     keep: values.keep ?? false,
   };
@@ -424,10 +434,11 @@ const guestText = (token: string) => `Qual o horário do benchmark? ${token}`;
 async function main() {
   const o = parseOptions();
   const runId = randomBytes(4).toString('hex');
+  const code = { git: gitState(), fingerprint: sourceFingerprint() };
   const workDir = mkdtempSync(join(tmpdir(), 'orquestra-bench-'));
   running.workDir = workDir;
   running.keepWorkDir = o.keep;
-  note(`work directory ${workDir}`);
+  note(`work directory ${workDir}; code ${code.git}, source fingerprint ${code.fingerprint}`);
 
   // --- Environment: everything isolated, nothing read from a developer's .env-like settings ---
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -540,6 +551,9 @@ async function main() {
   api.start();
   await waitForReady(apiUrl, 120_000);
   note(`API ready at ${apiUrl}; worker pid ${worker.proc?.pid}`);
+  if (o.statusWebhooks) {
+    graph.sendStatusWebhooks({ url: `${apiUrl}/webhooks/whatsapp`, appSecret: env.WHATSAPP_APP_SECRET as string, statuses: ['sent', 'delivered'] });
+  }
 
   // --- One tenant with a WhatsApp number, through the API and the provisioning workflow ---
   const tenantId = await provisionTenant(knex, client, apiUrl, runId, number);
@@ -593,7 +607,9 @@ async function main() {
   if (o.chaos) note(`chaos plan (seed ${o.seed}): ${chaosEvents.map((e) => `${e.target}@${(e.at / 1000).toFixed(1)}s/${e.downMs}ms`).join(', ')}`);
 
   note(`sending ${o.rate} msg/s for ${o.seconds} s from ${o.guests} guests (${o.batch} per payload)...`);
+  const probes = new Probes(client, knex, `bench-bare-${runId}`, runId);
   cpu.start();
+  probes.start();
   const sendStart = Date.now();
   timelineStart = sendStart;
   const drainDeadline = sendStart + o.seconds * 1000 + o.drainSeconds * 1000;
@@ -612,6 +628,7 @@ async function main() {
   await load.run(sendStart, drainDeadline);
   const sendEnd = Date.now();
   cpu.stop();
+  await probes.stop();
   await Promise.all(chaosRuns);
   note(`sending window over (${((sendEnd - sendStart) / 1000).toFixed(1)} s); draining (at most ${o.drainSeconds} s)...`);
 
@@ -631,6 +648,8 @@ async function main() {
   const drainEnd = Date.now();
 
   // --- Collect what the processes know before stopping them ---
+  const fingerprintAtEnd = sourceFingerprint();
+  const codeInfo = { ...code, changedDuringRun: fingerprintAtEnd !== code.fingerprint, fingerprintAtEnd };
   const workerMetrics = await fetchText(`http://127.0.0.1:${metricsPort}/metrics`);
   const apiMetrics = await fetchText(`${apiUrl}/metrics`);
   const dbCounts = await messageCounts(knex, tenantId).catch((err: unknown) => ({ error: (err as Error).message }));
@@ -652,7 +671,7 @@ async function main() {
   running.keepWorkDir = o.keep || anomalies;
   if (!running.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
 
-  printReport({ o, result, load, bare, cpu: cpu.result(), restarts, workerMetrics, apiMetrics, dbCounts, logs, profiles, diagnostics, workDir, kept: running.keepWorkDir, env });
+  printReport({ o, code: codeInfo, result, load, bare, probes: probes.result(), cpu: cpu.result(), restarts, workerMetrics, apiMetrics, dbCounts, logs, profiles, diagnostics, workDir, kept: running.keepWorkDir, env });
   const json = {
     offered: result.offered,
     acked: result.acked,
@@ -676,6 +695,7 @@ async function main() {
     non200: Object.fromEntries(load.non200),
     retries: load.retries,
     restarts,
+    code: codeInfo,
     chaos: o.chaos,
     seed: o.chaos ? o.seed : undefined,
     rate: o.rate,
@@ -692,6 +712,33 @@ async function main() {
 
 // ---------------------------------------------------------------------------------------------
 // Set-up helpers
+// Which code ran: git HEAD (and whether the tree had changes), and a hash of the product sources
+// the API and worker load (tsx compiles them at start-up, so a process restarted during a run
+// picks up whatever the files hold at that moment).
+function gitState(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty ? `${head} + uncommitted changes in ${dirty.split('\n').length} file(s)` : head;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
+function sourceFingerprint(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith('.ts')) hash.update(path).update(readFileSync(path));
+    }
+  };
+  for (const dir of ['api', 'activities', 'workflows', 'workers', 'db', 'domain', 'infra', 'test/fakes']) walk(join(ROOT, dir));
+  return hash.digest('hex').slice(0, 12);
+}
+
 
 async function waitForReady(apiUrl: string, timeoutMs: number): Promise<number> {
   const started = Date.now();
@@ -815,6 +862,73 @@ async function bareSignalWithStart(client: Client, seconds: number, concurrency:
     }),
   );
   return { perSec: ok / elapsed, ok, failed, seconds: elapsed };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probes: while the load runs, one bare signal-with-start (same server, the bare measurement's
+// task queue, no worker) and one `SELECT 1` (same Postgres, this script's own small pool) every
+// 250 ms, so the acknowledgement latency can be set against what Temporal and Postgres alone
+// take at that moment.
+
+class Probes {
+  private readonly temporal: number[] = [];
+  private readonly postgres: number[] = [];
+  private temporalFailed = 0;
+  private postgresFailed = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly inflight = new Set<Promise<void>>();
+  private k = 0;
+
+  constructor(
+    private readonly client: Client,
+    private readonly knex: Knex,
+    private readonly taskQueue: string,
+    private readonly runId: string,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      const k = this.k++;
+      this.track(async () => {
+        const t0 = Date.now();
+        try {
+          await this.client.workflow.signalWithStart('benchBareNoop', {
+            workflowId: `bench-probe-${this.runId}-${k % 16}`,
+            taskQueue: this.taskQueue,
+            args: [],
+            signal: 'bump',
+            signalArgs: [k],
+          });
+          this.temporal.push(Date.now() - t0);
+        } catch {
+          this.temporalFailed++;
+        }
+      });
+      this.track(async () => {
+        const t0 = Date.now();
+        try {
+          await this.knex.raw('SELECT 1');
+          this.postgres.push(Date.now() - t0);
+        } catch {
+          this.postgresFailed++;
+        }
+      });
+    }, 250);
+  }
+
+  private track(fn: () => Promise<void>): void {
+    const p = fn().finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.race([Promise.all(this.inflight), sleep(15_000)]);
+  }
+
+  result() {
+    return { temporal: summarize(this.temporal), postgres: summarize(this.postgres), temporalFailed: this.temporalFailed, postgresFailed: this.postgresFailed };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1374,9 +1488,11 @@ function readTail(file: string, lines: number): string {
 
 function printReport(p: {
   o: Options;
+  code: { git: string; fingerprint: string; changedDuringRun: boolean; fingerprintAtEnd: string };
   result: Result;
   load: LoadGenerator;
   bare: { perSec: number; ok: number; failed: number; seconds: number } | null;
+  probes: ReturnType<Probes['result']>;
   cpu: ReturnType<CpuSampler['result']>;
   restarts: Record<string, { chaosKills: number; unexpectedExits: number; starts: number }>;
   workerMetrics: string;
@@ -1395,8 +1511,12 @@ function printReport(p: {
   const sum = (s: Summary) => `p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  (n=${s.count})`;
 
   line();
-  line(`=== Orquestra webhook benchmark: ${o.rate} msg/s for ${o.seconds} s, ${o.guests} guests, ${o.batch}/payload, ai=${o.ai} (model ${o.aiLatency} ms, Graph ${o.graphLatency} ms)${o.chaos ? `, CHAOS seed ${o.seed}` : ''}`);
-  line(`    pacing per guest ${p.env.WHATSAPP_PER_CUSTOMER_INTERVAL_MS ?? '6000 (default)'} ms, number throughput ${p.env.WHATSAPP_NUMBER_MESSAGES_PER_SECOND ?? '80 (default)'} msg/s`);
+  line(`=== Orquestra webhook benchmark: ${o.rate} msg/s for ${o.seconds} s, ${o.guests} guests, ${o.batch}/payload, ${o.ai === 'fake' ? `fake OpenAI (${o.aiLatency} ms)` : 'rule-based triage (no OpenAI key)'}, fake Graph API (${o.graphLatency} ms)${o.chaos ? `, CHAOS seed ${o.seed}` : ''}`);
+  line(`    code ${p.code.git}, source fingerprint ${p.code.fingerprint}`);
+  if (p.code.changedDuringRun) {
+    line(`    WARNING: the product source changed during the run (${p.code.fingerprint} → ${p.code.fingerprintAtEnd}); a process started or restarted after the change ran different code`);
+  }
+  line(`    pacing per guest ${p.env.WHATSAPP_PER_CUSTOMER_INTERVAL_MS ?? '6000 (default)'} ms, number throughput ${p.env.WHATSAPP_NUMBER_MESSAGES_PER_SECOND ?? '80 (default)'} msg/s, status webhooks ${o.statusWebhooks ? 'on (sent, delivered)' : 'off'}`);
   line();
   line(`messages offered            ${r.offered}`);
   line(`messages acknowledged       ${r.acked}${r.unacked ? `   (${r.unacked} never acknowledged before the drain deadline)` : ''}`);
@@ -1423,6 +1543,8 @@ function printReport(p: {
     line(`bare signal-with-start      ${p.bare.perSec.toFixed(1)}/s (${p.bare.ok} ok, ${p.bare.failed} failed, ${p.bare.seconds.toFixed(1)} s, concurrency ${o.bareConcurrency}, no worker)`);
     line(`ratio sustained / bare      ${(r.sustainedPerSec / p.bare.perSec).toFixed(3)}   (acked / bare ${(r.ackedPerSec / p.bare.perSec).toFixed(3)})`);
   }
+  line(`probes during the window    Temporal signal-with-start ${sum(p.probes.temporal)}${p.probes.temporalFailed ? `, ${p.probes.temporalFailed} failed` : ''}`);
+  line(`                            Postgres SELECT 1            ${sum(p.probes.postgres)}${p.probes.postgresFailed ? `, ${p.probes.postgresFailed} failed` : ''}`);
   line(`restarts                    ${Object.entries(p.restarts).map(([k, v]) => `${k}: ${v.chaosKills} chaos kill(s), ${v.unexpectedExits} unexpected exit(s)`).join('; ')}`);
   line(`database                    ${JSON.stringify(p.dbCounts)}`);
 

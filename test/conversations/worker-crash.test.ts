@@ -7,7 +7,8 @@ import { startStack, type TestStack } from '../support/stack';
 import { guestPhone, guestSays, until, whatsappTenant } from '../support/whatsapp';
 
 // The worker dies (SIGKILL, no goodbye) in the middle of a burst of guest messages and comes
-// back: every message is stored once and every reply goes out once.
+// back: every message is stored once and every reply goes out once. The fake Graph API posts
+// status webhooks as Meta does; that is how a send whose answer died with the worker is known.
 describe('worker killed mid-burst', () => {
   let stack: TestStack;
   let worker: ChildProcess | undefined;
@@ -22,7 +23,7 @@ describe('worker killed mid-burst', () => {
   };
 
   before(async () => {
-    stack = await startStack({ worker: false, ai: true, env: { WHATSAPP_PER_CUSTOMER_INTERVAL_MS: '200' } });
+    stack = await startStack({ worker: false, ai: true, statusWebhooks: true, env: { WHATSAPP_PER_CUSTOMER_INTERVAL_MS: '200' } });
   });
   after(async () => {
     worker?.kill('SIGKILL');
@@ -71,7 +72,7 @@ describe('worker killed mid-burst', () => {
 
     for (const { text } of burst) {
       const carrying = stack.graph.sent.filter((m) => (m.text ?? '').split(/\n/).some((line) => line.endsWith(text)));
-      assert.equal(carrying.length, 1, `the answer to ${text} went out ${carrying.length} times`);
+      assert.equal(carrying.length, 1, `the answer to ${text} went out ${carrying.length} times: ${JSON.stringify(carrying.map((m) => ({ text: m.text, wamid: m.wamid, cb: m.bizOpaqueCallbackData, at: m.receivedAt })))}`);
     }
     const stored = await withTenant(stack.deps.knex, t.tenantId, async (trx) =>
       trx('messages').where({ direction: 'inbound' }).select('body'),

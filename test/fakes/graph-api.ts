@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -98,6 +98,9 @@ export interface FakeGraphApiOptions {
   // Serves GET /_sandbox/sent?to=<wa_id>[&since=<ms>] with the recorded sends, for local tooling
   // (scripts/demo-guest.ts). Such reads are not recorded in `requests`.
   exposeSandboxApi?: boolean;
+  // Like Meta: after accepting a send, post its status webhooks (signed with the app secret) to
+  // this URL, echoing biz_opaque_callback_data. Off unless configured.
+  statusWebhooks?: { url: string; appSecret: string; statuses?: ('sent' | 'delivered' | 'read')[]; delayMs?: number };
 }
 
 const SEND_TYPES = new Set(['text', 'template', 'interactive', 'image', 'audio', 'video', 'document', 'sticker', 'location', 'reaction', 'contacts']);
@@ -122,7 +125,39 @@ export class FakeGraphApi {
   private server?: Server;
   url = '';
 
+  private statusHook?: FakeGraphApiOptions['statusWebhooks'];
+
   constructor(private readonly options: FakeGraphApiOptions = {}) {}
+
+  // For a stack whose webhook URL is known only after the fake started.
+  sendStatusWebhooks(hook: NonNullable<FakeGraphApiOptions['statusWebhooks']>): void {
+    this.statusHook = hook;
+  }
+
+  // Each status is its own delivery, as Meta sends them; a refused delivery is retried a few times.
+  private async postStatuses(n: FakeNumber, m: SentMessage, hook: NonNullable<FakeGraphApiOptions['statusWebhooks']>): Promise<void> {
+    for (const status of hook.statuses ?? ['sent', 'delivered']) {
+      await new Promise((r) => setTimeout(r, hook.delayMs ?? 50));
+      const payload = JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [{ id: n.wabaId, changes: [{ field: 'messages', value: {
+          messaging_product: 'whatsapp',
+          metadata: { display_phone_number: n.displayPhoneNumber, phone_number_id: n.phoneNumberId },
+          statuses: [{
+            id: m.wamid, status, timestamp: String(Math.floor(this.now() / 1000)), recipient_id: m.to,
+            ...(m.bizOpaqueCallbackData ? { biz_opaque_callback_data: m.bizOpaqueCallbackData } : {}),
+          }],
+        } }] }],
+      });
+      const signature = `sha256=${createHmac('sha256', hook.appSecret).update(payload).digest('hex')}`;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const ok = await fetch(hook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: payload })
+          .then((r) => r.ok, () => false);
+        if (ok) break;
+        await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+      }
+    }
+  }
 
   addNumber(n: FakeNumber): FakeNumber {
     this.numbers.set(n.phoneNumberId, n);
@@ -303,6 +338,8 @@ export class FakeGraphApi {
     const contextMessageId = str(rec(body.context)?.message_id);
     if (contextMessageId !== undefined) message.contextMessageId = contextMessageId;
     this.sent.push(message);
+    const hook = this.statusHook ?? this.options.statusWebhooks;
+    if (hook) void this.postStatuses(n, message, hook);
     try {
       this.options.onSent?.(message);
     } catch {

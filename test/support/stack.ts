@@ -40,7 +40,7 @@ export interface TestStack {
 // queue of its own, against the Temporal dev server, Postgres and Redis that `npm test` prepared.
 // Only Meta and OpenAI are fakes, as real HTTP servers on loopback.
 export async function startStack(
-  opts: { worker?: boolean; ai?: boolean; env?: Record<string, string>; logs?: { write(line: string): void } } = {},
+  opts: { worker?: boolean; ai?: boolean; statusWebhooks?: boolean; env?: Record<string, string>; logs?: { write(line: string): void } } = {},
 ): Promise<TestStack> {
   if (!process.env.TEMPORAL_ADDRESS || !process.env.JWT_SECRET) {
     throw new Error('Run the tests through `npm test` (it starts Temporal and prepares the test database).');
@@ -77,6 +77,7 @@ export async function startStack(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const api = new ApiClient(baseUrl);
+  if (opts.statusWebhooks) graph.sendStatusWebhooks({ url: `${baseUrl}/webhooks/whatsapp`, appSecret: config.WHATSAPP_APP_SECRET as string });
 
   installQuietRuntime();
   let worker: Worker | undefined;
