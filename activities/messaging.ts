@@ -69,6 +69,12 @@ export function messagingActivities(deps: ActivityDeps) {
     return { status: 'accepted', wamid };
   }
 
+  async function clearAttempt(a: SendInput): Promise<void> {
+    await withTenant(knex, a.tenantId, async (trx) => {
+      await Message.query(trx).findById(a.messageId).patch({ sendAttemptedAt: null });
+    });
+  }
+
   async function adoptFromStatus(a: SendInput): Promise<SendResult | undefined> {
     const seen = await withTenant(knex, a.tenantId, async (trx) =>
       trx('message_status_events').where({ callbackData: a.messageId }).first('wamid'),
@@ -143,11 +149,15 @@ export function messagingActivities(deps: ActivityDeps) {
           signal: AbortSignal.timeout(whatsapp.timeoutMs ?? 15_000),
         });
       } catch (err) {
+        // Refused connections never reached Meta; a timeout may have: that one stays in doubt.
+        if (isConnectionRefused(err)) await clearAttempt(a);
         throw new Error(`Graph API unreachable: ${(err as Error).message}`);
       }
       const body = (await res.json().catch(() => ({}))) as GraphSendResponse;
       const wamid = body.messages?.[0]?.id;
       if (res.ok && wamid) return adopt(a, wamid);
+      // Meta answered, and not with a wamid: nothing was sent, a retry need not wait for a status.
+      await clearAttempt(a);
 
       const code = body.error?.code;
       const attempt = Context.current().info.attempt;
@@ -165,4 +175,9 @@ export function messagingActivities(deps: ActivityDeps) {
       return markFailed(a, verdict.reason, { httpStatus: res.status, code: code ?? null, message: body.error?.message ?? null, details: body.error?.error_data?.details ?? null, kind: verdict.kind });
     },
   };
+}
+
+function isConnectionRefused(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  return cause?.code === 'ECONNREFUSED';
 }

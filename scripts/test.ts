@@ -13,7 +13,9 @@ import { findOrBuildTemporalCli, freePort, startDevServer, type DevServer } from
 // test database and the real Redis.
 async function main() {
   const root = join(__dirname, '..');
-  const targets = process.argv.slice(2);
+  // Paths select test files; flags (e.g. --test-name-pattern=...) go to node's test runner.
+  const targets = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
   const files = (targets.length ? targets : ['test']).flatMap((t) => testFiles(join(root, t)));
   if (files.length === 0) throw new Error('no test files found');
 
@@ -47,7 +49,7 @@ async function main() {
   const code = await new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files.map((f) => relative(root, f))],
+      ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...flags, ...files.map((f) => relative(root, f))],
       { cwd: root, env, stdio: 'inherit' },
     );
     child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));

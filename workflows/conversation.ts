@@ -98,6 +98,7 @@ export interface ConversationView {
   windowOpen: boolean;
   pendingInbound: number;
   pendingAiReplies: number;
+  historyLength: number;
 }
 
 // --- Messages in ---------------------------------------------------------------------------
@@ -234,6 +235,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
     windowOpen: isWindowOpen(s.lastInboundAt, Date.now(), { lastReferralAtMs: s.lastReferralAt }),
     pendingInbound: s.inbox.length,
     pendingAiReplies: s.pendingAiReplies.length,
+    historyLength: workflowInfo().historyLength,
   });
 
   const remember = (line: TranscriptLine) => {
@@ -538,6 +540,12 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
     opened = true;
   }
   for (;;) {
+    // Checked first: a busy conversation may never be idle. Pending messages and replies travel
+    // in the carried state.
+    if (historyTooLong()) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof conversation>({ tenantId, contactId, channelId, options, carried: s });
+    }
     if (s.inbox.length) {
       await receive(s.inbox.splice(0));
       continue;
@@ -557,11 +565,6 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
       s.status = 'closed';
       await store.recordConversationChange({ ...ids, actor: { type: 'system', id: null }, change: { kind: 'closed', reason: 'inactivity', escalationId: s.escalation?.id ?? null } });
       return { conversationId: s.conversationId, closedReason: 'inactivity' };
-    }
-    if (historyTooLong()) {
-      await condition(allHandlersFinished);
-      if (!s.inbox.length) await continueAsNew<typeof conversation>({ tenantId, contactId, channelId, options, carried: s });
-      continue;
     }
     const nextDeadline = Math.min(aiSendAt(), slaAt(), idleCloseAt());
     wake = false;

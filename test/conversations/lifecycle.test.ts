@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { resolveContactId } from '../../db/contacts';
 import { withTenant } from '../../db/tenant-scope';
+import { conversation, conversationStateQuery, conversationWorkflowId } from '../../workflows/conversation';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../domain/tenant-settings';
 import { GRAPH_ERRORS } from '../fakes/graph-api';
 import { textMessage } from '../fakes/meta-payloads';
@@ -221,5 +223,36 @@ describe('conversation lifecycle', () => {
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error.code, 131026);
     assert.equal(failed.error.reason, reply.body.failure);
+  });
+
+  it('a long conversation continues as new, carrying its state, before its history grows large', async () => {
+    const t = await openTenant();
+    const guest = guestPhone();
+    const { contactId, channelId } = await withTenant(stack.deps.knex, t.tenantId, async (trx) => ({
+      contactId: await resolveContactId(trx, t.tenantId, { waId: guest }),
+      channelId: (await trx('whatsapp_channels').first('id')).id as string,
+    }));
+    const workflowId = conversationWorkflowId(t.tenantId, contactId);
+    // The server suggests continue-as-new at 4,096 events; this run is told to do it at 40.
+    const handle = await stack.deps.temporal.client.workflow.start(conversation, {
+      workflowId,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ tenantId: t.tenantId, contactId, channelId, options: { perCustomerIntervalMs: 0, maxHistoryEvents: 40 } }],
+    });
+    const firstRunId = handle.firstExecutionRunId;
+    const before = await handle.query(conversationStateQuery);
+    for (let i = 0; i < 6; i++) {
+      await guestSays(stack, t, guest, `mensagem-${i}`);
+      await stack.graph.waitForSent((m) => m.to === guest && (m.text ?? '').includes(`mensagem-${i}`));
+    }
+    const latest = stack.deps.temporal.client.workflow.getHandle(workflowId);
+    const description = await latest.describe();
+    assert.notEqual(description.runId, firstRunId, `a new run took over (history ${description.historyLength} events)`);
+    assert.ok(description.historyLength <= 60, `history stays bounded (${description.historyLength} events)`);
+    const after = await latest.query(conversationStateQuery);
+    assert.equal(after.conversationId, before.conversationId, 'the same conversation goes on');
+    assert.ok(after.lastInboundAt, 'the 24-hour window travels with it');
+    const conv = await conversationOf(stack, t.tenantId, guest);
+    assert.equal((await messagesOf(stack, t.tenantId, conv.id)).filter((m: any) => m.direction === 'inbound').length, 6);
   });
 });
