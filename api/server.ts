@@ -3,9 +3,7 @@ import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { buildApp } from './app';
 import { closeApiDeps, createApiDeps } from './create-deps';
-import { conversationAccess } from './realtime/conversation-access';
-import { attachRealtime } from './realtime/socket-server';
-import { realtimeStreamName } from '../infra/realtime-emitter';
+import { attachApiRealtime } from './realtime/attach-api-realtime';
 
 async function main() {
   const config = loadConfig();
@@ -13,15 +11,7 @@ async function main() {
   const deps = createApiDeps(config, log);
   const app = buildApp(deps, { trustProxy: process.env.TRUST_PROXY === 'true' });
   const server: Server = createServer(app.callback());
-  const realtime = await attachRealtime(server, {
-    accessTokens: deps.accessTokens,
-    revocations: deps.revocations,
-    redis: deps.redis,
-    log,
-    canJoinConversation: conversationAccess(deps.knex),
-    streamName: realtimeStreamName(config.REDIS_KEY_PREFIX),
-    corsOrigin: config.SOCKET_CORS_ORIGIN ? config.SOCKET_CORS_ORIGIN.split(',').map((o) => o.trim()) : undefined,
-  });
+  const realtime = await attachApiRealtime(server, deps);
   server.listen(config.PORT, config.HOST, () => {
     log.info({ port: config.PORT, host: config.HOST }, 'api listening');
   });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { Conversation, Escalation, Message, User } from '../../db/models';
-import type { Actor } from '../../domain/actor';
 import type { Role } from '../../domain/roles';
 import {
   acceptUpdate,
@@ -11,7 +10,6 @@ import {
   resolveUpdate,
   transferUpdate,
 } from '../../workflows/conversation';
-import type { Principal } from '../auth/principal';
 import { badRequest, forbidden, notFound } from '../problem';
 import { route } from '../route';
 import { uuidParam } from '../schemas';
@@ -48,10 +46,6 @@ const actionResponses = (schema: z.ZodType) => ({
   503: { description: 'Temporal unavailable; retry' },
 });
 const liveView = liveStateView;
-
-function actorOf(p: Principal): Actor {
-  return p.kind === 'user' ? { type: 'user', id: p.userId } : { type: 'api_key', id: p.keyId };
-}
 
 function withContact(qb: ReturnType<typeof Conversation.query>) {
   return qb
@@ -197,10 +191,10 @@ export const acceptConversation = route({
   access: people,
   params: idParam,
   responses: actionResponses(liveView),
-  async handler({ params, db, deps, principal, koa }) {
+  async handler({ params, db, deps, principal, actor, koa }) {
     const row = await openConversationRow(db, params.conversationId);
     if (principal.kind !== 'user') throw forbidden();
-    const body = await updateConversation(deps, row, acceptUpdate, [{ actor: actorOf(principal), userId: principal.userId }], idempotencyKey(koa.get('idempotency-key')));
+    const body = await updateConversation(deps, row, acceptUpdate, [{ actor: actor, userId: principal.userId }], idempotencyKey(koa.get('idempotency-key')));
     return { body };
   },
 });
@@ -214,10 +208,10 @@ export const replyToConversation = route({
   params: idParam,
   body: replyBody,
   responses: actionResponses(replyResultView),
-  async handler({ params, body, db, deps, principal, koa }) {
+  async handler({ params, body, db, deps, principal, actor, koa }) {
     const row = await openConversationRow(db, params.conversationId);
     const source = principal.kind === 'user' ? ('user' as const) : ('automation' as const);
-    const result = await updateConversation(deps, row, replyUpdate, [{ actor: actorOf(principal), content: body, source }], idempotencyKey(koa.get('idempotency-key')));
+    const result = await updateConversation(deps, row, replyUpdate, [{ actor: actor, content: body, source }], idempotencyKey(koa.get('idempotency-key')));
     return { body: result };
   },
 });
@@ -231,9 +225,9 @@ export const addNote = route({
   params: idParam,
   body: z.object({ text: z.string().trim().min(1).max(4000) }).strict(),
   responses: actionResponses(z.object({ messageId: z.uuid() })),
-  async handler({ params, body, db, deps, principal, koa }) {
+  async handler({ params, body, db, deps, actor, koa }) {
     const row = await openConversationRow(db, params.conversationId);
-    return { status: 201, body: await updateConversation(deps, row, noteUpdate, [{ actor: actorOf(principal), text: body.text }], idempotencyKey(koa.get('idempotency-key'))) };
+    return { status: 201, body: await updateConversation(deps, row, noteUpdate, [{ actor: actor, text: body.text }], idempotencyKey(koa.get('idempotency-key'))) };
   },
 });
 
@@ -249,7 +243,7 @@ export const transferConversation = route({
     .strict()
     .refine((b) => b.toUserId || b.team, { message: 'informe toUserId ou team' }),
   responses: actionResponses(liveView),
-  async handler({ params, body, db, deps, principal, koa }) {
+  async handler({ params, body, db, deps, actor, koa }) {
     const row = await openConversationRow(db, params.conversationId);
     if (body.toUserId) {
       const target = await User.query(db).findById(body.toUserId);
@@ -257,7 +251,7 @@ export const transferConversation = route({
         throw badRequest('Atendente de destino inválido.', [{ path: 'body.toUserId', message: 'no active attendant with this id in the tenant' }]);
       }
     }
-    return { body: await updateConversation(deps, row, transferUpdate, [{ actor: actorOf(principal), toUserId: body.toUserId, team: body.team }], idempotencyKey(koa.get('idempotency-key'))) };
+    return { body: await updateConversation(deps, row, transferUpdate, [{ actor: actor, toUserId: body.toUserId, team: body.team }], idempotencyKey(koa.get('idempotency-key'))) };
   },
 });
 
@@ -269,9 +263,9 @@ export const resolveConversation = route({
   access: write,
   params: idParam,
   responses: actionResponses(liveView),
-  async handler({ params, db, deps, principal, koa }) {
+  async handler({ params, db, deps, actor, koa }) {
     const row = await openConversationRow(db, params.conversationId);
-    return { body: await updateConversation(deps, row, resolveUpdate, [{ actor: actorOf(principal) }], idempotencyKey(koa.get('idempotency-key'))) };
+    return { body: await updateConversation(deps, row, resolveUpdate, [{ actor: actor }], idempotencyKey(koa.get('idempotency-key'))) };
   },
 });
 
@@ -284,9 +278,8 @@ export const escalateConversation = route({
   params: idParam,
   body: z.object({ reason: z.string().trim().min(1).max(200), team: team.optional() }).strict(),
   responses: actionResponses(liveView),
-  async handler({ params, body, db, deps, principal, koa }) {
+  async handler({ params, body, db, deps, actor, koa }) {
     const row = await openConversationRow(db, params.conversationId);
-    const actor = actorOf(principal);
     const reason = `${actor.type === 'api_key' ? 'automation' : 'staff'}:${body.reason}`;
     return { body: await updateConversation(deps, row, escalateUpdate, [{ actor, reason, team: body.team }], idempotencyKey(koa.get('idempotency-key'))) };
   },

@@ -7,11 +7,10 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { buildApp } from '../../api/app';
 import { closeApiDeps, createApiDeps } from '../../api/create-deps';
 import type { ApiDeps } from '../../api/deps';
-import { conversationAccess } from '../../api/realtime/conversation-access';
-import { attachRealtime, type Realtime } from '../../api/realtime/socket-server';
+import { attachApiRealtime } from '../../api/realtime/attach-api-realtime';
+import type { Realtime } from '../../api/realtime/socket-server';
 import { loadConfig, type Config } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
-import { realtimeStreamName } from '../../infra/realtime-emitter';
 import { activityDepsFromConfig } from '../../workers/activity-deps';
 import { createOrquestraWorker } from '../../workers/worker';
 import { FakeGraphApi } from '../fakes/graph-api';
@@ -66,14 +65,7 @@ export async function startStack(
   const log = opts.logs ? createLogger('test', 'info', opts.logs) : createLogger('test', config.LOG_LEVEL);
   const deps = createApiDeps(config, log, env);
   const server: Server = createServer(buildApp(deps).callback());
-  const realtime: Realtime = await attachRealtime(server, {
-    accessTokens: deps.accessTokens,
-    revocations: deps.revocations,
-    redis: deps.redis,
-    log,
-    canJoinConversation: conversationAccess(deps.knex),
-    streamName: realtimeStreamName(config.REDIS_KEY_PREFIX),
-  });
+  const realtime: Realtime = await attachApiRealtime(server, deps);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const api = new ApiClient(baseUrl);
