@@ -8,7 +8,7 @@ import { DEFAULT_TENANT_SETTINGS, storedTenantSettingsSchema, type TenantSetting
 import type { ConversationUpdatedEvent } from '../domain/realtime-events';
 import type { InboundMessage } from '../domain/whatsapp-messages';
 import { startAutomationEvent } from './automation-events';
-import { callerWorkflowId, type ActivityDeps } from './deps';
+import { callerWorkflowId, realtimeOf, type ActivityDeps } from './deps';
 
 // The conversation's record in Postgres and the live events staff see. Every write is
 // idempotent (ids come from the workflow), so a retried activity changes nothing twice. Events
@@ -54,8 +54,8 @@ const preview = (text: string) => (text.length > 140 ? `${text.slice(0, 139)}…
 
 export function conversationActivities(deps: ActivityDeps) {
   const { knex } = deps;
-  const emit: NonNullable<ActivityDeps['realtime']>['emit'] = (target, event, payload) =>
-    deps.realtime ? deps.realtime.emit(target, event, payload) : Promise.resolve();
+  const realtime = realtimeOf(deps);
+  const emit: typeof realtime.emit = (target, event, payload) => realtime.emit(target, event, payload);
 
   return {
     async openConversation(a: ConversationIds & { workflowId: string }): Promise<{ settings: TenantSettings; to: string }> {

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type Redis from 'ioredis';
 import type { Knex } from 'knex';
 import type { Actor } from '../domain/actor';
-import type { RealtimeEmitter } from '../infra/realtime-emitter';
+import { createRealtimeEmitter, type RealtimeEmitter } from '../infra/realtime-emitter';
 import type { SecretBox } from '../infra/secret-box';
 import type { AiConfig } from './ai';
 
@@ -30,4 +30,11 @@ export interface AuditContext {
 // to the process that wrote it.
 export function callerWorkflowId(): string | null {
   return Context.current().info.workflowExecution?.workflowId ?? null;
+}
+
+const SILENT = createRealtimeEmitter(null);
+
+// Live events are optional (a worker without Redis, a test): emitting then does nothing.
+export function realtimeOf(deps: ActivityDeps): RealtimeEmitter {
+  return deps.realtime ?? SILENT;
 }

@@ -7,7 +7,7 @@ import { outboundPreview, toGraphMessage, type OutboundContent } from '../domain
 import { classifySendError, isRetryable } from '../domain/whatsapp-errors';
 import { NumberThroughput } from '../infra/number-throughput';
 import type { ConversationIds } from './conversations';
-import type { ActivityDeps } from './deps';
+import { realtimeOf, type ActivityDeps } from './deps';
 
 // Sending through the Graph API `/{phone-number-id}/messages`. The message row is written first
 // under an id the workflow chose, and a row that already carries Meta's wamid is never sent
@@ -37,8 +37,8 @@ export function messagingActivities(deps: ActivityDeps) {
   const { knex, secrets, whatsapp } = deps;
   const base = `${whatsapp.baseUrl.replace(/\/$/, '')}/${whatsapp.apiVersion}`;
   const throughput = new NumberThroughput(deps.redis, deps.redisKeyPrefix ?? 'orq:', whatsapp.numberMessagesPerSecond ?? 80);
-  const emit: NonNullable<ActivityDeps['realtime']>['emit'] = (target, event, payload) =>
-    deps.realtime ? deps.realtime.emit(target, event, payload) : Promise.resolve();
+  const realtime = realtimeOf(deps);
+  const emit: typeof realtime.emit = (target, event, payload) => realtime.emit(target, event, payload);
 
   async function markFailed(a: SendInput, reason: string, error: { code: number | null; message: string | null } & Record<string, unknown>): Promise<SendResult> {
     await withTenant(knex, a.tenantId, async (trx) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { resolveContactId } from '../../db/contacts';
@@ -8,13 +8,15 @@ import { withTenant } from '../../db/tenant-scope';
 import { conversation, conversationWorkflowId, type ConversationInput } from '../../workflows/conversation';
 import { entitySearchAttributes } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
-import { conflict, HttpProblem, notFound, serviceUnavailable } from '../problem';
+import { conflict, notFound } from '../problem';
+import { callWorkflow } from '../workflow-calls';
 
 // Staff and automations act on a conversation through its workflow's updates. The workflow's
 // validators refuse what does not fit its state (409 with their pt-BR message); an idempotency
 // key becomes the update id, so a client retrying after a timeout does not send twice.
 
-const CALL_DEADLINE_MS = 10_000;
+// An update waits for the workflow's answer (a send included), so it gets longer than a start.
+const CONVERSATION_CALL = { deadlineMs: 10_000, onNotFound: () => conflict('A conversa foi encerrada.') };
 
 export async function openConversationRow(db: Knex.Transaction, id: string): Promise<Conversation> {
   const row = await Conversation.query(db).findById(id);
@@ -31,7 +33,7 @@ export async function updateConversation<Ret, Args extends [unknown, ...unknown[
 ): Promise<Ret> {
   if (row.status === 'closed') throw conflict('A conversa foi encerrada. Uma nova começa quando o cliente escrever ou com o envio de um modelo (template).');
   const handle = deps.temporal.client.workflow.getHandle(row.workflowId);
-  return mapErrors(() => handle.executeUpdate(update, { args, updateId: idempotencyKey ?? randomUUID() }), deps);
+  return callWorkflow(deps, () => handle.executeUpdate(update, { args, updateId: idempotencyKey ?? randomUUID() }), CONVERSATION_CALL);
 }
 
 // Sending to a person by phone (automations, or a reply to a closed conversation): the update
@@ -64,21 +66,9 @@ export async function updateContactConversation<Ret, Args extends [unknown, ...u
     workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: entitySearchAttributes(tenantId, 'contact', contactId),
   });
-  return mapErrors(
-    () => deps.temporal.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation, updateId: idempotencyKey ?? randomUUID() }),
+  return callWorkflow(
     deps,
+    () => deps.temporal.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation, updateId: idempotencyKey ?? randomUUID() }),
+    CONVERSATION_CALL,
   );
-}
-
-async function mapErrors<T>(call: () => Promise<T>, deps: { temporal: { client: Client; connection: ApiDeps['temporal']['connection'] } }): Promise<T> {
-  try {
-    return await deps.temporal.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      const cause = err.cause as { type?: string; message?: string } | undefined;
-      throw new HttpProblem(409, 'Conflict', cause?.message ?? 'A conversa não aceita esta ação agora.', { type: cause?.type ? `urn:orquestra:conversation:${cause.type}` : undefined });
-    }
-    if (err instanceof WorkflowNotFoundError) throw conflict('A conversa foi encerrada.');
-    throw serviceUnavailable('O serviço de workflows está indisponível no momento. Tente novamente em instantes.');
-  }
 }
