@@ -274,14 +274,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
     acceptUpdate,
     async ({ actor, userId }) => {
       await whenOpened();
-      const e = s.escalation as EscalationState;
-      e.acceptedAt = Date.now();
-      e.slaDueAt = null;
-      s.status = 'assigned';
-      s.assigneeId = userId;
-      s.lastActivityAt = Date.now();
-      wake = true;
-      await store.recordConversationChange({ ...ids, actor, change: { kind: 'accepted', escalationId: e.id, userId } });
+      await assign(userId, actor);
       return view();
     },
     {
@@ -301,13 +294,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
       if (source === 'user' && s.status === 'ai' && actor.type === 'user' && actor.id) {
         await escalate('attendant_replied', actor);
       }
-      if (source === 'user' && s.status === 'escalated' && s.escalation && actor.type === 'user' && actor.id) {
-        s.escalation.acceptedAt = Date.now();
-        s.escalation.slaDueAt = null;
-        s.status = 'assigned';
-        s.assigneeId = actor.id;
-        await store.recordConversationChange({ ...ids, actor, change: { kind: 'accepted', escalationId: s.escalation.id, userId: actor.id } });
-      }
+      if (source === 'user' && s.status === 'escalated' && actor.type === 'user' && actor.id) await assign(actor.id, actor);
       const result = await send(content, { type: source === 'user' ? 'user' : 'automation', id: actor.id });
       if (content.type === 'text') remember({ role: source === 'user' ? 'attendant' : 'assistant', text: content.text });
       return result;
@@ -400,6 +387,18 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
   );
 
   // --- Steps -------------------------------------------------------------------------------
+  // An attendant takes the waiting conversation: the acceptance clock stops.
+  async function assign(userId: string, actor: Actor): Promise<void> {
+    const e = s.escalation as EscalationState;
+    e.acceptedAt = Date.now();
+    e.slaDueAt = null;
+    s.status = 'assigned';
+    s.assigneeId = userId;
+    s.lastActivityAt = Date.now();
+    wake = true;
+    await store.recordConversationChange({ ...ids, actor, change: { kind: 'accepted', escalationId: e.id, userId } });
+  }
+
   function slaDueFrom(from: number): number | null {
     const opening = nextBusinessOpening(s.settings, from);
     if (!opening) return null;
