@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { AutomationEndpoint } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import type { AutomationEventName } from '../domain/automation-events';
+import { sha256Signature } from '../infra/hmac-signature';
 import { automationEventWorkflowId, type AutomationEventInput } from '../workflows/automation-delivery';
 import { entitySearchAttributes } from '../workflows/search-attributes';
 import type { ActivityDeps } from './deps';
@@ -44,10 +44,6 @@ export async function startAutomationEvent(
   }
 }
 
-export function signAutomationBody(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
 export function automationActivities({ knex, secrets }: ActivityDeps) {
   return {
     async postAutomationEvent(a: AutomationEventInput): Promise<{ status: number } | { skipped: string }> {
@@ -63,7 +59,7 @@ export function automationActivities({ knex, secrets }: ActivityDeps) {
             'user-agent': 'Orquestra-Automations/1',
             'x-orquestra-event': a.event,
             'x-orquestra-delivery': a.eventId,
-            'x-orquestra-signature-256': signAutomationBody(body, secrets.open(endpoint.secretSealed)),
+            'x-orquestra-signature-256': sha256Signature(body, secrets.open(endpoint.secretSealed)),
           },
           body,
           signal: AbortSignal.timeout(10_000),

@@ -33,12 +33,21 @@ export async function keysetPage<M extends Model & Keyed>(
 const cursorSchema = z.object({ createdAt: z.iso.datetime(), id: z.uuid() });
 
 function encode(row: Keyed): string {
-  return Buffer.from(JSON.stringify({ createdAt: row.createdAt.toISOString(), id: row.id })).toString('base64url');
+  return encodeCursor({ createdAt: row.createdAt.toISOString(), id: row.id });
 }
 
 function decode(cursor: string): z.infer<typeof cursorSchema> {
+  return decodeCursor(cursorSchema, cursor);
+}
+
+// Cursors are opaque to clients: the last row's sort key, as base64url JSON.
+export function encodeCursor(key: Record<string, string>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor<S extends z.ZodType>(schema: S, cursor: string): z.infer<S> {
   try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
     throw badRequest('Cursor de paginação inválido.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { signMetaPayload } from '../api/webhooks/whatsapp-signature';
+import { sha256Signature } from '../infra/hmac-signature';
 import { contact, metaEnvelope, textMessage } from '../test/fakes/meta-payloads';
 import { demoWhatsAppIds, sandboxPort } from './lib/demo-tenant';
 import { readLocalSecrets } from './lib/local-secrets';
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   try {
     res = await fetch(`${apiUrl}/webhooks/whatsapp`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMetaPayload(raw, appSecret) },
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': sha256Signature(raw, appSecret) },
       body: raw,
     });
   } catch (err) {

@@ -421,12 +421,7 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
       actor: by,
       change: { kind: 'escalated', escalationId, reason, intent: s.intent, team: s.team, outOfHours, slaDueAt: s.escalation.slaDueAt },
     });
-    if (outOfHours && !s.escalation.outOfHoursNoticeSent) {
-      s.escalation.outOfHoursNoticeSent = true;
-      if (isWindowOpen(s.lastInboundAt, now, { lastReferralAtMs: s.lastReferralAt })) {
-        await send({ type: 'text', text: s.settings.conversation.outOfHoursMessage }, { type: 'system', id: null });
-      }
-    }
+    await noticeOutOfHours(now);
   }
 
   async function send(content: OutboundContent, sender: { type: 'ai' | 'user' | 'automation' | 'system'; id: string | null }): Promise<ReplyResult> {
@@ -471,7 +466,6 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
     if (fresh.length === 0) return;
 
     if (s.status !== 'ai') {
-      // With people: out of hours, the guest hears so once per escalation.
       await noticeOutOfHours();
       return;
     }
@@ -505,11 +499,14 @@ export async function conversation(input: ConversationInput): Promise<{ conversa
     remember({ role: 'assistant', text: decision.reply });
   }
 
-  async function noticeOutOfHours(): Promise<void> {
+  // With people, out of hours: the guest hears so once per escalation (free text, so only inside the window).
+  async function noticeOutOfHours(at = Date.now()): Promise<void> {
     const e = s.escalation;
-    if (!e || e.outOfHoursNoticeSent || isWithinBusinessHours(s.settings, Date.now())) return;
+    if (!e || e.outOfHoursNoticeSent || isWithinBusinessHours(s.settings, at)) return;
     e.outOfHoursNoticeSent = true;
-    await send({ type: 'text', text: s.settings.conversation.outOfHoursMessage }, { type: 'system', id: null });
+    if (isWindowOpen(s.lastInboundAt, at, { lastReferralAtMs: s.lastReferralAt })) {
+      await send({ type: 'text', text: s.settings.conversation.outOfHoursMessage }, { type: 'system', id: null });
+    }
   }
 
   // Consecutive AI answers waiting for the per-customer pace go out merged, not dropped.

@@ -10,6 +10,7 @@ import {
   resolveUpdate,
   transferUpdate,
 } from '../../workflows/conversation';
+import { decodeCursor, encodeCursor } from '../pagination';
 import { badRequest, forbidden, notFound } from '../problem';
 import { route } from '../route';
 import { uuidParam } from '../schemas';
@@ -90,12 +91,7 @@ export const listConversations = route({
     }
     const sortKey = 'coalesce(conversations.last_message_at, conversations.opened_at)';
     if (query.cursor) {
-      let c: z.infer<typeof cursorSchema>;
-      try {
-        c = cursorSchema.parse(JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')));
-      } catch {
-        throw badRequest('Cursor de paginação inválido.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
-      }
+      const c = decodeCursor(cursorSchema, query.cursor);
       qb.whereRaw(`(${sortKey}, conversations.id) < (?::timestamptz, ?::uuid)`, [c.at, c.id]);
     }
     const rows = (await qb.orderByRaw(`${sortKey} DESC, conversations.id DESC`).limit(query.limit + 1)) as unknown as ConversationWithContact[];
@@ -103,7 +99,7 @@ export const listConversations = route({
     const last = page[page.length - 1];
     const nextCursor =
       rows.length > query.limit && last
-        ? Buffer.from(JSON.stringify({ at: (last.lastMessageAt ?? last.openedAt).toISOString(), id: last.id })).toString('base64url')
+        ? encodeCursor({ at: (last.lastMessageAt ?? last.openedAt).toISOString(), id: last.id })
         : null;
     return { body: { items: page.map(toConversationView), nextCursor } };
   },

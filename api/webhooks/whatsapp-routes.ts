@@ -9,7 +9,7 @@ import { conversation, conversationWorkflowId, inboundMessageSignal, type Conver
 import { entitySearchAttributes } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
 import { badRequest, HttpProblem, notFound, serviceUnavailable, tooManyRequests, unauthorized } from '../problem';
-import { verifyMetaSignature } from './whatsapp-signature';
+import { verifySha256Signature } from '../../infra/hmac-signature';
 import { parseWhatsAppWebhook } from './whatsapp-payload';
 
 // Meta's webhook for WhatsApp. The platform's app posts to /webhooks/whatsapp; a tenant's own
@@ -74,7 +74,7 @@ export function whatsappWebhookRouter(deps: ApiDeps): Router {
     const app = await appFor(ctx.params.appId);
     if (ctx.params.appId && !app) throw notFound('Aplicativo Meta desconhecido.');
     const raw: Buffer = ctx.state.rawBody ?? Buffer.alloc(0);
-    if (!app || !verifyMetaSignature(raw, ctx.get('x-hub-signature-256') || undefined, app.appSecret)) {
+    if (!app || !verifySha256Signature(raw, ctx.get('x-hub-signature-256') || undefined, app.appSecret)) {
       // Only forgeries are limited: Meta's own deliveries must never be turned away.
       const decision = await deps.rateLimits.consume('webhook-invalid', ctx.ip, deps.config.RATE_LIMIT_WEBHOOK_INVALID_PER_MINUTE, 60);
       if (!decision.allowed) throw tooManyRequests(decision.retryAfterSeconds);

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import Redis from 'ioredis';
 import type { Knex } from 'knex';
-import { signMetaPayload } from '../../api/webhooks/whatsapp-signature';
+import { sha256Signature } from '../../infra/hmac-signature';
 import { bootstrapDatabase } from '../../db/bootstrap';
 import { createKnex } from '../../db/connection';
 import { resolveDatabaseSettings } from '../../db/database-settings';
@@ -805,7 +805,7 @@ async function warmUp(o: Options, apiUrl: string, appSecret: string, number: { p
       );
       const res = await fetch(`${apiUrl}/webhooks/whatsapp`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMetaPayload(raw, appSecret) },
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': sha256Signature(raw, appSecret) },
         body: raw,
       });
       if (res.status !== 200) throw new Error(`warm-up webhook answered ${res.status}: ${await res.text()}`);
@@ -1001,7 +1001,7 @@ class LoadGenerator {
         },
       ]),
     );
-    delivery.signature = signMetaPayload(delivery.raw, this.appSecret);
+    delivery.signature = sha256Signature(delivery.raw, this.appSecret);
     this.deliveries.push(delivery);
     if (this.inflight < this.o.maxInflight) this.startDelivery(delivery);
     else this.backlog.push(delivery);

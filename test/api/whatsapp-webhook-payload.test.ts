@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { parseWhatsAppWebhook } from '../../api/webhooks/whatsapp-payload';
-import { signMetaPayload, verifyMetaSignature } from '../../api/webhooks/whatsapp-signature';
+import { sha256Signature, verifySha256Signature } from '../../infra/hmac-signature';
 import type { InboundMessage, WebhookBatch } from '../../domain/whatsapp-messages';
 import { FakeGraphApi, GRAPH_ERRORS } from '../fakes/graph-api';
 import {
@@ -53,33 +53,33 @@ function parseOne(message: MetaObject): InboundMessage {
 
 const sender = { waId: CUSTOMER, profileName: 'Maria Silva' };
 
-describe('verifyMetaSignature', () => {
+describe('verifySha256Signature', () => {
   const body = Buffer.from(JSON.stringify(metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, messages: [textMessage({ from: CUSTOMER, body: 'Olá, ção ✓' })] }])));
 
   it('accepts the signature Meta would send', () => {
-    assert.equal(verifyMetaSignature(body, signMetaPayload(body, SECRET), SECRET), true);
-    assert.equal(signMetaPayload(body, SECRET), signMetaPayload(body.toString('utf8'), SECRET));
+    assert.equal(verifySha256Signature(body, sha256Signature(body, SECRET), SECRET), true);
+    assert.equal(sha256Signature(body, SECRET), sha256Signature(body.toString('utf8'), SECRET));
   });
 
   it('refuses a signature made with another secret', () => {
-    assert.equal(verifyMetaSignature(body, signMetaPayload(body, 'other-secret'), SECRET), false);
+    assert.equal(verifySha256Signature(body, sha256Signature(body, 'other-secret'), SECRET), false);
   });
 
   it('refuses a body with one byte changed', () => {
-    const header = signMetaPayload(body, SECRET);
+    const header = sha256Signature(body, SECRET);
     const tampered = Buffer.from(body);
     tampered[10] = tampered[10]! ^ 0x01;
-    assert.equal(verifyMetaSignature(tampered, header, SECRET), false);
+    assert.equal(verifySha256Signature(tampered, header, SECRET), false);
   });
 
   it('refuses a missing header and an empty secret', () => {
-    assert.equal(verifyMetaSignature(body, undefined, SECRET), false);
-    assert.equal(verifyMetaSignature(body, '', SECRET), false);
-    assert.equal(verifyMetaSignature(body, signMetaPayload(body, ''), ''), false);
+    assert.equal(verifySha256Signature(body, undefined, SECRET), false);
+    assert.equal(verifySha256Signature(body, '', SECRET), false);
+    assert.equal(verifySha256Signature(body, sha256Signature(body, ''), ''), false);
   });
 
   it('refuses malformed headers without throwing', () => {
-    const hex = signMetaPayload(body, SECRET).slice('sha256='.length);
+    const hex = sha256Signature(body, SECRET).slice('sha256='.length);
     for (const header of [
       hex,
       `sha1=${hex}`,
@@ -92,13 +92,13 @@ describe('verifyMetaSignature', () => {
       `sha256=${Buffer.from(hex, 'hex').toString('base64')}`,
       'sha256=',
     ]) {
-      assert.equal(verifyMetaSignature(body, header, SECRET), false, header);
+      assert.equal(verifySha256Signature(body, header, SECRET), false, header);
     }
   });
 
   it('accepts the digest in uppercase hex (same bytes)', () => {
-    const hex = signMetaPayload(body, SECRET).slice('sha256='.length);
-    assert.equal(verifyMetaSignature(body, `sha256=${hex.toUpperCase()}`, SECRET), true);
+    const hex = sha256Signature(body, SECRET).slice('sha256='.length);
+    assert.equal(verifySha256Signature(body, `sha256=${hex.toUpperCase()}`, SECRET), true);
   });
 });
 

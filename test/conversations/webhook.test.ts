@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { signMetaPayload } from '../../api/webhooks/whatsapp-signature';
+import { sha256Signature } from '../../infra/hmac-signature';
 import { withTenant } from '../../db/tenant-scope';
 import {
   audioMessage,
@@ -173,17 +173,17 @@ describe('WhatsApp webhook: signatures and payload validation', () => {
     const attempts = [
       signedWith('no header', () => undefined),
       signedWith('empty header', () => ''),
-      signedWith('another app secret', (raw) => signMetaPayload(raw, 'another-app-secret')),
+      signedWith('another app secret', (raw) => sha256Signature(raw, 'another-app-secret')),
       signedWith('malformed sha256=zz', () => 'sha256=zz'),
       signedWith('md5 header', (raw) => `md5=${createHash('md5').update(raw).digest('hex')}`),
-      signedWith('hex without the sha256= prefix', (raw) => signMetaPayload(raw, TEST_APP_SECRET).slice('sha256='.length)),
+      signedWith('hex without the sha256= prefix', (raw) => sha256Signature(raw, TEST_APP_SECRET).slice('sha256='.length)),
     ];
     // Signed correctly, then one byte changed in transit.
     const original = payload('adulterado');
     const tampered = original.replace('R$ 100', 'R$ 900');
     assert.notEqual(tampered, original);
     assert.equal(Buffer.byteLength(tampered), Buffer.byteLength(original));
-    attempts.push({ what: 'body tampered after signing', raw: tampered, signature: signMetaPayload(original, TEST_APP_SECRET) });
+    attempts.push({ what: 'body tampered after signing', raw: tampered, signature: sha256Signature(original, TEST_APP_SECRET) });
 
     for (const a of attempts) {
       const headers: Record<string, string> = a.signature === undefined ? {} : { 'x-hub-signature-256': a.signature };

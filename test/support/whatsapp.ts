@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { signMetaPayload } from '../../api/webhooks/whatsapp-signature';
+import { sha256Signature } from '../../infra/hmac-signature';
 import { withTenant } from '../../db/tenant-scope';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../domain/tenant-settings';
 import type { FakeNumber } from '../fakes/graph-api';
@@ -38,7 +38,7 @@ export async function postWebhook(stack: TestStack, payload: unknown, opts: { se
   const raw = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return stack.api.post(opts.path ?? '/webhooks/whatsapp', {
     raw,
-    headers: { 'x-hub-signature-256': opts.signature ?? signMetaPayload(raw, opts.secret ?? TEST_APP_SECRET) },
+    headers: { 'x-hub-signature-256': opts.signature ?? sha256Signature(raw, opts.secret ?? TEST_APP_SECRET) },
   });
 }
 
