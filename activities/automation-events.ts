@@ -4,8 +4,8 @@ import { AutomationEndpoint } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import type { AutomationEventName } from '../domain/automation-events';
 import { sha256Signature } from '../infra/hmac-signature';
-import { automationEventWorkflowId, type AutomationEventInput } from '../workflows/automation-delivery';
-import { entitySearchAttributes } from '../workflows/search-attributes';
+import { automationDeliveryStart, automationEventWorkflowId, type AutomationEventInput } from '../workflows/automation-delivery';
+import { startOptions } from '../workflows/workflow-start';
 import type { ActivityDeps } from './deps';
 
 // Events for the tenant's automations (n8n and the like), posted to the URL the tenant set,
@@ -32,12 +32,8 @@ export async function startAutomationEvent(
     data,
   };
   try {
-    await deps.temporal.client.workflow.start('automationDelivery', {
-      workflowId,
-      taskQueue: deps.temporal.taskQueue,
-      args: [input],
-      typedSearchAttributes: entitySearchAttributes(tenantId, 'automation_event', workflowId),
-    });
+    const start = automationDeliveryStart(input);
+    await deps.temporal.client.workflow.start(start.workflowType, startOptions(start, { main: deps.temporal.taskQueue }));
   } catch (err) {
     // A retried activity finds the delivery it already started.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -1,3 +1,4 @@
+import type { ConversationStatus } from './conversation-statuses';
 import type { Role } from './roles';
 
 // What staff dashboards receive live over Socket.io. Payloads are plain JSON (timestamps as ISO
@@ -14,8 +15,7 @@ export type MessageSenderType = (typeof MESSAGE_SENDER_TYPES)[number];
 export const MESSAGE_STATUSES = ['received', 'pending', 'sent', 'delivered', 'read', 'played', 'failed', 'note'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export const CONVERSATION_STATUSES = ['ai', 'escalated', 'assigned', 'closed'] as const;
-export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+export { CONVERSATION_STATUSES, type ConversationStatus } from './conversation-statuses';
 
 interface ConversationScoped {
   tenantId: string;

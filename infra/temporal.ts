@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import type { Config } from './config';
+import type { Logger } from './logger';
 
 type TemporalSettings = Pick<
   Config,
@@ -60,4 +61,32 @@ export async function ensureSearchAttributes(connection: Pick<Connection, 'opera
   } catch (err) {
     if ((err as { code?: number }).code !== 6 /* ALREADY_EXISTS */) throw err;
   }
+}
+
+// Every process that talks to Temporal (API, worker, the test runner) makes sure the attributes
+// exist: a start that carries one the namespace lacks is refused. Temporal still coming up is
+// waited for; a cluster where this process may not add them (Temporal Cloud without admin
+// rights) is reported, not fatal.
+export async function registerSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+  log: Pick<Logger, 'warn' | 'info'>,
+  o: { attempts?: number; signal?: AbortSignal } = {},
+): Promise<boolean> {
+  const attempts = o.attempts ?? Infinity;
+  for (let attempt = 1; !o.signal?.aborted; attempt++) {
+    try {
+      await ensureSearchAttributes(connection, namespace);
+      return true;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      const refused = code === 7 /* PERMISSION_DENIED */ || code === 16 /* UNAUTHENTICATED */ || code === 12 /* UNIMPLEMENTED */;
+      if (refused || attempt >= attempts) {
+        log.warn({ err: (err as Error).message }, 'could not register the custom search attributes; register them with `temporal operator search-attribute create`');
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)).unref());
+    }
+  }
+  return false;
 }

@@ -6,6 +6,9 @@ import { bootstrapDatabase } from '../db/bootstrap';
 import { resolveDatabaseSettings } from '../db/database-settings';
 import { migrateToLatest } from '../db/migrate';
 import { redisReachable } from '../infra/redis';
+import { loadConfig } from '../infra/config';
+import { registerSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
+import { Connection } from '@temporalio/client';
 import { findOrBuildTemporalCli, freePort, startDevServer, type DevServer } from './lib/temporal-cli';
 
 // `npm test [file-or-folder ...]`: the whole suite against the real Temporal dev server (started
@@ -44,6 +47,14 @@ async function main() {
     env.TEMPORAL_ADDRESS = server.address;
     env.TEMPORAL_CLI = binary;
     console.error(`Temporal dev server for the tests at ${server.address}`);
+  } else {
+    // An existing Temporal Service (e.g. the full server on Postgres) lacks our attributes until
+    // someone adds them; the tests start workflows from the API and from test code alike.
+    const config = loadConfig(env);
+    const connection = await Connection.connect(temporalConnectionOptions(config));
+    const ok = await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE, console, { attempts: 5 });
+    await connection.close();
+    if (!ok) throw new Error(`could not register the custom search attributes on ${config.TEMPORAL_ADDRESS}`);
   }
 
   const code = await new Promise<number>((resolve) => {

@@ -4,7 +4,7 @@ import { resolveDatabaseSettings } from '../db/database-settings';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { createRedis } from '../infra/redis';
-import { createTemporalClient, ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
+import { createTemporalClient, registerSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
 import { activityDepsFromConfig } from './activity-deps';
 import { createOrquestraWorker } from './worker';
 
@@ -25,7 +25,7 @@ async function main() {
   });
 
   const connection = await connectWithRetry(() => NativeConnection.connect(temporalConnectionOptions(config)), log);
-  await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE, log);
+  await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE, log, { attempts: 5 });
   const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX, log);
   const redis = createRedis(config.REDIS_URL, log);
   const temporal = createTemporalClient(config);
@@ -43,16 +43,6 @@ async function main() {
   redis?.disconnect();
   await knex.destroy();
   log.info('worker stopped');
-}
-
-// Operations find workflows by tenant and entity; a cluster where they are missing (or where this
-// worker may not add them, as on Temporal Cloud without admin rights) is reported, not fatal.
-async function registerSearchAttributes(connection: NativeConnection, namespace: string, log: ReturnType<typeof createLogger>) {
-  try {
-    await ensureSearchAttributes(connection, namespace);
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'could not register the custom search attributes; register them with `temporal operator search-attribute create`');
-  }
 }
 
 async function connectWithRetry<T>(connect: () => Promise<T>, log: ReturnType<typeof createLogger>): Promise<T> {

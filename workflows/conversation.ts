@@ -16,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Actor } from '../domain/actor';
+import type { ConversationStatus } from '../domain/conversation-statuses';
 import { isWithinBusinessHours, nextBusinessOpening } from '../domain/calendar';
 import { isWindowOpen } from '../domain/customer-window';
 import { needsOpenWindow, type OutboundContent } from '../domain/outbound-content';
@@ -23,7 +24,8 @@ import { mergeReplies, nextSendAt, PER_CUSTOMER_INTERVAL_MS } from '../domain/pa
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../domain/tenant-settings';
 import { wantsHuman } from '../domain/triage-rules';
 import type { InboundMessage } from '../domain/whatsapp-messages';
-import { entitySearchAttributes } from './search-attributes';
+import { entitySearchAttributes } from '../domain/search-attributes';
+import type { WorkflowStart } from './workflow-start';
 
 // One WhatsApp conversation between a guest and a tenant. The AI answers while it has the
 // conversation; it hands over to a person when it decides to, when the guest asks for one, when
@@ -34,7 +36,7 @@ import { entitySearchAttributes } from './search-attributes';
 
 export const conversationWorkflowId = (tenantId: string, contactId: string) => `conversation:${tenantId}:${contactId}`;
 
-export type ConversationStatus = 'ai' | 'escalated' | 'assigned' | 'closed';
+export type { ConversationStatus };
 
 export interface ConversationInput {
   tenantId: string;
@@ -100,6 +102,18 @@ export interface ConversationView {
   pendingInbound: number;
   pendingAiReplies: number;
   historyLength: number;
+}
+
+// One running conversation per contact: a start for a contact that has one joins it (signal- or
+// update-with-start), and after it closes the same id opens the next.
+export function conversationStart(input: ConversationInput): WorkflowStart<typeof conversation> {
+  return {
+    workflowType: conversation,
+    taskQueue: 'main',
+    workflowId: conversationWorkflowId(input.tenantId, input.contactId),
+    args: [input],
+    typedSearchAttributes: entitySearchAttributes(input.tenantId, 'contact', input.contactId),
+  };
 }
 
 // --- Messages in ---------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 import { ApplicationFailure, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Actor } from '../domain/actor';
+import { entitySearchAttributes } from '../domain/search-attributes';
+import type { WorkflowStart } from './workflow-start';
 
 // Tenant provisioning: create the tenant, give it default settings and its first admin, check
 // the WhatsApp number it brings, then open it. A step that cannot succeed undoes the steps
@@ -38,6 +40,17 @@ export interface ProvisioningResult {
   tenantId: string;
   adminUserId: string;
   whatsappChannelId?: string;
+}
+
+// One provisioning per tenant id: a second start for the same tenant finds the first.
+export function provisioningStart(input: ProvisionTenantInput): WorkflowStart<typeof tenantProvisioning> {
+  return {
+    workflowType: tenantProvisioning,
+    taskQueue: 'main',
+    workflowId: provisioningWorkflowId(input.tenantId),
+    args: [input],
+    typedSearchAttributes: entitySearchAttributes(input.tenantId, 'tenant', input.tenantId),
+  };
 }
 
 export const provisioningStatusQuery = defineQuery<ProvisioningStatus>('provisioningStatus');

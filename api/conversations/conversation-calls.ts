@@ -5,11 +5,11 @@ import type { Knex } from 'knex';
 import { resolveContactId } from '../../db/contacts';
 import { Conversation, WhatsAppChannel } from '../../db/models';
 import { withTenant } from '../../db/tenant-scope';
-import { conversation, conversationWorkflowId, type ConversationInput } from '../../workflows/conversation';
-import { entitySearchAttributes } from '../../workflows/search-attributes';
+import { conversationStart, type ConversationInput } from '../../workflows/conversation';
+import { startOptions } from '../../workflows/workflow-start';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound } from '../problem';
-import { callWorkflow } from '../workflow-calls';
+import { callWorkflow, taskQueues } from '../workflow-calls';
 
 // Staff and automations act on a conversation through its workflow's updates. The workflow's
 // validators refuse what does not fit its state (409 with their pt-BR message); an idempotency
@@ -59,12 +59,10 @@ export async function updateContactConversation<Ret, Args extends [unknown, ...u
     channelId: channel.id,
     options: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS },
   };
-  const startWorkflowOperation = new WithStartWorkflowOperation(conversation, {
-    workflowId: conversationWorkflowId(tenantId, contactId),
-    taskQueue: deps.temporal.taskQueue,
-    args: [input],
+  const start = conversationStart(input);
+  const startWorkflowOperation = new WithStartWorkflowOperation(start.workflowType, {
+    ...startOptions(start, taskQueues(deps)),
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: entitySearchAttributes(tenantId, 'contact', contactId),
   });
   return callWorkflow(
     deps,

@@ -13,6 +13,7 @@ import {
 import { decodeCursor, encodeCursor } from '../pagination';
 import { badRequest, forbidden, notFound } from '../problem';
 import { route } from '../route';
+import { queryBestEffort } from '../workflow-calls';
 import { uuidParam } from '../schemas';
 import { openConversationRow, updateConversation } from './conversation-calls';
 import {
@@ -119,9 +120,7 @@ export const getConversation = route({
     let live = null;
     if (row.status !== 'closed') {
       // The workflow knows what the table cannot (pending replies, the 24-hour window); a slow answer is skipped.
-      live = await deps.temporal.connection
-        .withDeadline(Date.now() + 2_000, () => deps.temporal.client.workflow.getHandle(row.workflowId).query(conversationStateQuery))
-        .catch(() => null);
+      live = await queryBestEffort(deps, deps.temporal.client.workflow.getHandle(row.workflowId), conversationStateQuery, 2_000);
     }
     return { body: { ...toConversationView(row), live } };
   },

@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import { HttpProblem } from '../problem';
+import { TemporalRefused } from '../workflow-calls';
 
 // Turns every failure into application/problem+json. Anything not an HttpProblem is our bug:
 // logged with its stack, answered 500 without internals.
@@ -14,6 +15,9 @@ export function problemHandler(): Koa.Middleware {
       const problem = toProblem(err);
       if (problem.status >= 500 && !(err instanceof HttpProblem)) {
         ctx.state.log?.error({ err }, problem.status === 503 ? 'dependency unavailable' : 'unhandled error');
+      }
+      if (err instanceof TemporalRefused) {
+        ctx.state.log?.error({ grpcCode: err.grpcCode, temporal: err.temporalMessage }, 'Temporal refused the call: check its configuration (search attributes, namespace, permissions)');
       }
       for (const [k, v] of Object.entries(problem.extra.headers ?? {})) ctx.set(k, v);
       ctx.status = problem.status;

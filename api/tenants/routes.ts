@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Tenant } from '../../db/models';
-import {
-  provisioningStatusQuery,
-  provisioningWorkflowId,
-  tenantProvisioning,
-  type ProvisionTenantInput,
-} from '../../workflows/provisioning';
-import { entitySearchAttributes } from '../../workflows/search-attributes';
+import { provisioningStart, provisioningStatusQuery, provisioningWorkflowId, type ProvisionTenantInput } from '../../workflows/provisioning';
 import { hashPassword } from '../auth/passwords';
 import { conflict, notFound } from '../problem';
 import { keysetPage, pageOf, pageQuery } from '../pagination';
 import { route } from '../route';
 import { uuidParam } from '../schemas';
-import { callWorkflow } from '../workflow-calls';
+import { callWorkflow, queryBestEffort, startWorkflow } from '../workflow-calls';
 import { createTenantBody, provisioningView, tenantView, toTenantView } from './schema';
 
 export const createTenant = route({
@@ -39,7 +33,6 @@ export const createTenant = route({
     if (emailOwner) throw conflict(`O e-mail ${body.admin.email} já está cadastrado.`);
 
     const tenantId = randomUUID();
-    const workflowId = provisioningWorkflowId(tenantId);
     // Secrets are transformed before they enter the workflow history: the password hashed,
     // the WhatsApp token sealed with the platform key.
     const input: ProvisionTenantInput = {
@@ -57,14 +50,9 @@ export const createTenant = route({
       requestedBy: actor,
       requestId,
     };
-    await callWorkflow(deps, () =>
-      deps.temporal.client.workflow.start(tenantProvisioning, {
-        taskQueue: deps.temporal.taskQueue,
-        workflowId,
-        args: [input],
-        typedSearchAttributes: entitySearchAttributes(tenantId, 'tenant', tenantId),
-      }),
-    );
+    const start = provisioningStart(input);
+    const { workflowId } = start;
+    await startWorkflow(deps, start);
     await audit({
       tenantId: null,
       action: 'tenant.provisioning_requested',
@@ -126,10 +114,7 @@ export const getProvisioning = route({
     const workflowId = provisioningWorkflowId(params.tenantId);
     const handle = deps.temporal.client.workflow.getHandle(workflowId);
     const description = await callWorkflow(deps, () => handle.describe());
-    // The query replays the workflow on a worker; with none running the status is still useful.
-    const progress = await deps.temporal.connection
-      .withDeadline(Date.now() + 3_000, () => handle.query(provisioningStatusQuery))
-      .catch(() => null);
+    const progress = await queryBestEffort(deps, handle, provisioningStatusQuery);
     return {
       body: {
         tenantId: params.tenantId,

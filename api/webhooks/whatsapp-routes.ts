@@ -5,9 +5,10 @@ import { resolveContactId } from '../../db/contacts';
 import { applyStatusEvents } from '../../db/message-status';
 import { withTenant } from '../../db/tenant-scope';
 import type { InboundMessage, WebhookBatch } from '../../domain/whatsapp-messages';
-import { conversation, conversationWorkflowId, inboundMessageSignal, type ConversationInput } from '../../workflows/conversation';
-import { entitySearchAttributes } from '../../workflows/search-attributes';
+import { conversationStart, conversationWorkflowId, inboundMessageSignal, type ConversationInput } from '../../workflows/conversation';
+import { startOptions } from '../../workflows/workflow-start';
 import type { ApiDeps } from '../deps';
+import { taskQueues } from '../workflow-calls';
 import { badRequest, HttpProblem, notFound, serviceUnavailable, tooManyRequests, unauthorized } from '../problem';
 import { verifySha256Signature } from '../../infra/hmac-signature';
 import { parseWhatsAppWebhook } from './whatsapp-payload';
@@ -204,7 +205,7 @@ async function deliver(deps: ApiDeps, messages: Planned['messages'], log: ApiDep
     const id = conversationWorkflowId(m.route.tenantId, m.contactId);
     byWorkflow.set(id, [...(byWorkflow.get(id) ?? []), m]);
   }
-  const { client, taskQueue } = deps.temporal;
+  const { client } = deps.temporal;
   const results = await Promise.allSettled(
     [...byWorkflow].map(async ([workflowId, list]) => {
       for (const { route, contactId, message } of list) {
@@ -214,15 +215,13 @@ async function deliver(deps: ApiDeps, messages: Planned['messages'], log: ApiDep
           channelId: route.channelId,
           options: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS },
         };
+        const start = conversationStart(input);
         try {
           await deps.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-            client.workflow.signalWithStart(conversation, {
-              workflowId,
-              taskQueue,
-              args: [input],
+            client.workflow.signalWithStart(start.workflowType, {
+              ...startOptions(start, taskQueues(deps)),
               signal: inboundMessageSignal,
               signalArgs: [{ message }],
-              typedSearchAttributes: entitySearchAttributes(route.tenantId, 'contact', contactId),
             }),
           );
         } catch (err) {

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 
 // The official Temporal CLI, pinned. `go install ...@v1.5.1` is the newest tag Go accepts in that
 // form (later tags carry `replace` directives); it embeds server 1.29.1 and the Web UI.

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { ensureSearchAttributes } from '../../infra/temporal';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 
 // A cluster (or a reused dev-server file) that lacks our search attributes gets them at start-up.
 describe('custom search attribute registration', () => {
