@@ -117,7 +117,9 @@ function classify(err: unknown, timeoutMs: number): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export function aiActivities({ ai }: { ai: AiConfig }) {
+// Not activities themselves: the AI client that the triage activity asks. Its method is named apart
+// from the activity (decideReply), since no two names the worker registers may meet.
+export function aiDecisions({ ai }: { ai: AiConfig }) {
   // One client per endpoint and key keeps connections pooled across conversations; keys are
   // per tenant, so the cache is bounded.
   const clients = new Map<string, OpenAI>();
@@ -136,7 +138,7 @@ export function aiActivities({ ai }: { ai: AiConfig }) {
   }
 
   return {
-    async decideReply(input: DecideReplyInput): Promise<DecideReplyResult> {
+    async decide(input: DecideReplyInput): Promise<DecideReplyResult> {
       // The hand-off is a compliance requirement: no model gets a say when the guest asks for a person.
       if (wantsHuman(input.latestText)) {
         return { action: 'escalate', intent: 'human_request', confidence: 1, reason: 'guest asked for a person', source: 'rules' };

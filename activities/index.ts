@@ -12,17 +12,42 @@ import { whatsappActivities } from './whatsapp';
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
+  const factories = {
+    tenants: tenantActivities(deps),
+    users: userActivities(deps),
+    channels: channelActivities(deps),
+    whatsapp: whatsappActivities(deps),
+    conversations: conversationActivities(deps),
+    messaging: messagingActivities(deps),
+    media: mediaActivities(deps),
+    triage: triageActivities(deps),
+    automations: automationActivities(deps),
+  };
+  assertDistinctActivityNames(factories);
   return {
-    ...tenantActivities(deps),
-    ...userActivities(deps),
-    ...channelActivities(deps),
-    ...whatsappActivities(deps),
-    ...conversationActivities(deps),
-    ...messagingActivities(deps),
-    ...mediaActivities(deps),
-    ...triageActivities(deps),
-    ...automationActivities(deps),
+    ...factories.tenants,
+    ...factories.users,
+    ...factories.channels,
+    ...factories.whatsapp,
+    ...factories.conversations,
+    ...factories.messaging,
+    ...factories.media,
+    ...factories.triage,
+    ...factories.automations,
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+// The worker registers activities by name: two factories defining the same one would silently
+// leave one of them unreachable, so the worker refuses to start instead.
+export function assertDistinctActivityNames(factories: Record<string, object>): void {
+  const owner = new Map<string, string>();
+  for (const [factory, activities] of Object.entries(factories)) {
+    for (const name of Object.keys(activities)) {
+      const first = owner.get(name);
+      if (first) throw new Error(`activity "${name}" is defined by both the ${first} and the ${factory} activities`);
+      owner.set(name, factory);
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import { AiSettingsRow, FaqEntry, Tenant } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
-import { aiActivities, type DecideReplyResult, type TranscriptTurn } from './ai';
+import { aiDecisions, type DecideReplyResult, type TranscriptTurn } from './ai';
 import type { ActivityDeps } from './deps';
 
 // The conversation's question to the AI, with the tenant's own FAQ, name and AI settings read in
@@ -8,8 +8,8 @@ import type { ActivityDeps } from './deps';
 export function triageActivities(deps: ActivityDeps) {
   const { knex, secrets } = deps;
   const config = deps.ai ?? { model: 'gpt-4o-mini', timeoutMs: 20_000 };
-  const ai = aiActivities({ ai: config });
-  const rulesOnly = aiActivities({ ai: { ...config, apiKey: undefined } });
+  const ai = aiDecisions({ ai: config });
+  const rulesOnly = aiDecisions({ ai: { ...config, apiKey: undefined } });
   return {
     async decideReply(a: { tenantId: string; transcript: TranscriptTurn[]; latestText: string }): Promise<DecideReplyResult> {
       const context = await withTenant(knex, a.tenantId, async (trx) => ({
@@ -19,7 +19,7 @@ export function triageActivities(deps: ActivityDeps) {
       }));
       const s = context.settings;
       // A tenant that switched the AI off gets the rule-based triage.
-      return (s && !s.enabled ? rulesOnly : ai).decideReply({
+      return (s && !s.enabled ? rulesOnly : ai).decide({
         tenantId: a.tenantId,
         businessName: context.tenant.name,
         faq: context.faq.map((f) => ({ question: f.question, answer: f.answer, keywords: f.keywords })),

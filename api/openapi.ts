@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import type { RouteDefinition } from './route';
+import { idempotencyKeyHeader, type RouteDefinition } from './route';
 import { problemSchema } from './schemas';
 
 // Generated from the same route declarations (and zod schemas) that validate requests.
@@ -37,6 +37,7 @@ export function buildOpenApi(routes: RouteDefinition[], prefix: string): object 
       request: {
         ...(r.params ? { params: r.params as never } : {}),
         ...(r.query ? { query: r.query as never } : {}),
+        ...(r.idempotencyKey ? { headers: idempotencyKeyHeader } : {}),
         ...(r.body ? { body: { required: true, content: { 'application/json': { schema: r.body } } } } : {}),
       },
       responses,

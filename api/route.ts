@@ -37,8 +37,16 @@ interface Common<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> 
   params?: P;
   query?: Q;
   body?: B;
+  // The route accepts an `Idempotency-Key` header: a retry with the same key does the work once.
+  idempotencyKey?: boolean;
   responses: Record<number, ResponseDoc>;
 }
+
+// Letters, digits and `_ . : -`, as UUIDs and most clients' keys are; up to 200 characters.
+export const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
+export const idempotencyKeyHeader = z.object({
+  'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional().meta({ description: 'Repeating a request with the same key does its work once' }),
+});
 
 export interface PublicInput<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
   params: z.infer<P>;
@@ -48,20 +56,28 @@ export interface PublicInput<P extends AnyObject, Q extends AnyObject, B extends
   requestId: string;
   log: Logger;
   koa: Koa.Context;
+  // Set when the route declares `idempotencyKey` and the client sent a (valid) key.
+  idempotencyKey: string | undefined;
 }
 
-export interface AuthedInput<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> extends PublicInput<P, Q, B> {
+// Only the platform's own administrators have no tenant: a route closed to them always has one.
+export type TenantIdFor<R extends Role> = 'SUPER_ADMIN' extends R ? string | null : string;
+
+export interface AuthedInput<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, T extends string | null = string | null>
+  extends PublicInput<P, Q, B> {
   principal: Principal;
+  // The caller's tenant: what every query below runs scoped to.
+  tenantId: T;
   actor: Actor;
   // The request's transaction, already scoped to the caller's tenant (or the platform).
   db: Knex.Transaction;
   audit(e: Omit<AuditEntry, 'actor' | 'requestId' | 'tenantId'> & { tenantId?: string | null }): Promise<void>;
 }
 
-export interface Access {
+export interface Access<R extends Role = Role> {
   // Staff roles allowed; automations are allowed only if `scopes` is set and the key holds them all.
-  roles: Role[];
-  scopes?: ApiKeyScope[];
+  roles: readonly R[];
+  scopes?: readonly ApiKeyScope[];
 }
 
 export interface RouteDefinition {
@@ -73,6 +89,7 @@ export interface RouteDefinition {
   params?: AnyObject;
   query?: AnyObject;
   body?: z.ZodType;
+  idempotencyKey?: boolean;
   responses: Record<number, ResponseDoc>;
   mount(router: Router, deps: ApiDeps): void;
 }
@@ -95,8 +112,8 @@ export function publicRoute<P extends AnyObject = Empty, Q extends AnyObject = E
   };
 }
 
-export function route<P extends AnyObject = Empty, Q extends AnyObject = Empty, B extends z.ZodType = z.ZodUndefined>(
-  spec: Common<P, Q, B> & { access: Access; handler(input: AuthedInput<P, Q, B>): Promise<RouteResult> },
+export function route<P extends AnyObject = Empty, Q extends AnyObject = Empty, B extends z.ZodType = z.ZodUndefined, R extends Role = Role>(
+  spec: Common<P, Q, B> & { access: Access<R>; handler(input: AuthedInput<P, Q, B, TenantIdFor<R>>): Promise<RouteResult> },
 ): RouteDefinition {
   return {
     ...spec,
@@ -106,10 +123,12 @@ export function route<P extends AnyObject = Empty, Q extends AnyObject = Empty, 
         const principal = await authenticate(ctx, deps);
         if (!principal) throw unauthorized();
         authorize(principal, spec.access);
+        if (!principal.tenantId && !spec.access.roles.includes('SUPER_ADMIN' as R)) throw forbidden();
         const input = parseInput(ctx, spec);
         const actor: Actor =
           principal.kind === 'user' ? { type: 'user', id: principal.userId } : { type: 'api_key', id: principal.keyId };
         const requestId: string = ctx.state.requestId;
+        const tenantId = principal.tenantId as TenantIdFor<R>;
         const scope = principal.tenantId ? { tenantId: principal.tenantId } : ({ platform: true } as const);
         const result = await withScope(deps.knex, scope, async (db) => {
           await enforceRateLimit(deps, db, principal);
@@ -120,6 +139,7 @@ export function route<P extends AnyObject = Empty, Q extends AnyObject = Empty, 
             log: ctx.state.log,
             koa: ctx,
             principal,
+            tenantId,
             actor,
             db,
             audit: (e) => recordAudit(db, { tenantId: principal.tenantId, ...e, actor, requestId }),
@@ -169,8 +189,14 @@ function parseInput<P extends AnyObject, Q extends AnyObject, B extends z.ZodTyp
     spec.body || ctx.state.body === undefined
       ? check('body', spec.body, ctx.state.body)
       : (errors.push({ path: 'body', message: 'Esta rota não aceita corpo.' }), undefined);
+  const key = ctx.get('idempotency-key');
+  let idempotencyKey: string | undefined;
+  if (spec.idempotencyKey && key) {
+    if (IDEMPOTENCY_KEY.test(key)) idempotencyKey = key;
+    else errors.push({ path: 'headers.idempotency-key', message: 'Use de 1 a 200 caracteres: letras, dígitos, "_", ".", ":" ou "-".', code: 'invalid_format' });
+  }
   if (errors.length) throw badRequest('A requisição contém campos inválidos.', errors);
-  return { params, query, body } as { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> };
+  return { params, query, body, idempotencyKey } as { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; idempotencyKey: string | undefined };
 }
 
 function respond(ctx: Koa.Context, r: RouteResult): void {

@@ -48,8 +48,8 @@ export function temporalProblem(err: unknown, o: Pick<CallOptions, 'onDuplicate'
       type: cause?.type ? `urn:orquestra:workflow:${cause.type}` : undefined,
     });
   }
-  const code = grpcCode(err);
-  if (code !== undefined && REFUSALS.has(code)) return new TemporalRefused(code, (err as Error).message);
+  const grpc = grpcError(err);
+  if (grpc && REFUSALS.has(grpc.code)) return new TemporalRefused(grpc.code, grpc.details || grpc.message);
   return serviceUnavailable('O serviço de workflows está indisponível no momento. Tente novamente em instantes.');
 }
 
@@ -69,9 +69,9 @@ export class TemporalRefused extends HttpProblem {
   }
 }
 
-function grpcCode(err: unknown): number | undefined {
+function grpcError(err: unknown): { code: number; details: string; message: string } | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e)) return e.code;
+    if (isGrpcServiceError(e)) return e;
   }
   return undefined;
 }

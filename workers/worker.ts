@@ -1,5 +1,5 @@
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
+import { createActivities, type Activities, type ActivityDeps } from '../activities';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -28,12 +28,21 @@ export async function createOrquestraWorker(opts: {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  // Stand-ins for some activities (tests of a workflow's own logic: a step that fails on cue).
+  // Only activities that exist can be replaced, so a renamed one cannot leave a stale stub behind.
+  activityOverrides?: Partial<Activities>;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities(opts.deps),
+    activities: withOverrides(createActivities(opts.deps), opts.activityOverrides ?? {}),
   });
+}
+
+export function withOverrides(activities: Activities, overrides: Partial<Activities>): Activities {
+  const unknown = Object.keys(overrides).filter((name) => !(name in activities));
+  if (unknown.length) throw new Error(`no such activities to override: ${unknown.join(', ')}`);
+  return { ...activities, ...overrides };
 }

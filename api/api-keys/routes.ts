@@ -59,12 +59,12 @@ export const createApiKey = route({
     })
     .strict(),
   responses: { 201: { description: 'Created; store `key` now', schema: apiKeyView.extend({ key: z.string() }) } },
-  async handler({ body, principal, db, audit }) {
+  async handler({ body, principal, db, audit, tenantId }) {
     const id = randomUUID();
     const secret = newSecret();
     const key = await ApiKey.query(db).insertAndFetch({
       id,
-      tenantId: principal.tenantId as string,
+      tenantId: tenantId,
       name: body.name,
       keyHash: sha256(secret),
       scopes: [...new Set(body.scopes)],

@@ -54,8 +54,8 @@ export const getAiSettings = route({
   tags: ['assistant'],
   access: { roles: ['TENANT_ADMIN'] },
   responses: { 200: { description: 'AI settings', schema: aiView } },
-  async handler({ db, principal }) {
-    const s = await AiSettingsRow.query(db).findById(principal.tenantId as string);
+  async handler({ db, tenantId }) {
+    const s = await AiSettingsRow.query(db).findById(tenantId);
     return { body: { enabled: s?.enabled ?? true, model: s?.model ?? null, baseUrl: s?.baseUrl ?? null, systemPrompt: s?.systemPrompt ?? null, hasApiKey: Boolean(s?.apiKeySealed) } };
   },
 });
@@ -77,8 +77,7 @@ export const putAiSettings = route({
     })
     .strict(),
   responses: { 200: { description: 'Saved', schema: aiView } },
-  async handler({ body, db, deps, principal, audit }) {
-    const tenantId = principal.tenantId as string;
+  async handler({ body, db, deps, audit, tenantId }) {
     const current = await AiSettingsRow.query(db).findById(tenantId);
     const next = {
       tenantId,

@@ -27,15 +27,14 @@ export const sendByPhone = route({
   summary: 'Send to a guest by WhatsApp id (text needs the 24-hour window; templates always go); the conversation is started if none is open',
   tags: ['automations'],
   access: { roles: ['TENANT_ADMIN'], scopes: ['messages:send'] },
+  idempotencyKey: true,
   body: z.object({ to: z.string().regex(/^\d{8,20}$/, 'wa_id: digits only'), message: replyBody }).strict(),
   responses: { 200: { description: 'Accepted by Meta or failed with a reason', schema: replyResultView }, 409: { description: 'Outside the 24-hour window for free text' }, 503: { description: 'Temporal unavailable; retry' } },
-  async handler({ body, deps, principal, koa }) {
-    const actor = principal.kind === 'user' ? { type: 'user' as const, id: principal.userId } : { type: 'api_key' as const, id: principal.keyId };
-    const key = koa.get('idempotency-key');
+  async handler({ body, deps, tenantId, actor, idempotencyKey }) {
     const result = await updateContactConversation(
-      deps, principal.tenantId as string, { waId: body.to }, replyUpdate,
+      deps, tenantId, { waId: body.to }, replyUpdate,
       [{ actor, content: body.message, source: 'automation' }],
-      key && /^[\w.:-]{1,200}$/.test(key) ? key : undefined,
+      idempotencyKey,
     );
     return { body: result };
   },
@@ -48,8 +47,8 @@ export const getAutomationEndpoint = route({
   tags: ['automations'],
   access: { roles: ['TENANT_ADMIN'] },
   responses: { 200: { description: 'The endpoint', schema: endpointView }, 404: { description: 'None configured' } },
-  async handler({ db, principal }) {
-    const row = await AutomationEndpoint.query(db).findById(principal.tenantId as string);
+  async handler({ db, tenantId }) {
+    const row = await AutomationEndpoint.query(db).findById(tenantId);
     if (!row) throw notFound('Nenhum endpoint de automação configurado.');
     return { body: { url: row.url, events: row.events as (typeof AUTOMATION_EVENTS)[number][], active: row.active, updatedAt: row.updatedAt.toISOString() } };
   },
@@ -70,8 +69,7 @@ export const putAutomationEndpoint = route({
     })
     .strict(),
   responses: { 200: { description: 'Saved', schema: endpointView } },
-  async handler({ body, db, deps, principal, audit }) {
-    const tenantId = principal.tenantId as string;
+  async handler({ body, db, deps, audit, tenantId }) {
     const secret = body.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
     const row = { tenantId, url: body.url, events: [...new Set(body.events)], active: body.active, secretSealed: deps.secrets.seal(secret), updatedAt: new Date() };
     await db('automation_endpoints').insert(row).onConflict('tenantId').merge();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Conversation, Escalation, Message, User } from '../../db/models';
-import type { Role } from '../../domain/roles';
+import type { TenantRole } from '../../domain/roles';
 import {
   acceptUpdate,
   conversationStateQuery,
@@ -35,12 +35,11 @@ import {
 // The attendants' inbox: read models straight from Postgres, actions as updates to the
 // conversation's workflow.
 
-const STAFF: Role[] = ['TENANT_ADMIN', 'MANAGER', 'ATTENDANT'];
+const STAFF: TenantRole[] = ['TENANT_ADMIN', 'MANAGER', 'ATTENDANT'];
 const read = { roles: STAFF, scopes: ['conversations:read' as const] };
 const write = { roles: STAFF, scopes: ['conversations:write' as const] };
 const people = { roles: STAFF };
 const idParam = uuidParam('conversationId');
-const idempotencyKey = (h: string | undefined) => (h && /^[\w.:-]{1,200}$/.test(h) ? h : undefined);
 const actionResponses = (schema: z.ZodType) => ({
   200: { description: 'Done', schema },
   404: { description: 'No such conversation in this tenant' },
@@ -184,12 +183,13 @@ export const acceptConversation = route({
   summary: 'Accept an escalated conversation: it is yours, the AI stays silent',
   tags: ['conversations'],
   access: people,
+  idempotencyKey: true,
   params: idParam,
   responses: actionResponses(liveView),
-  async handler({ params, db, deps, principal, actor, koa }) {
+  async handler({ params, db, deps, principal, actor, idempotencyKey }) {
     const row = await openConversationRow(db, params.conversationId);
     if (principal.kind !== 'user') throw forbidden();
-    const body = await updateConversation(deps, row, acceptUpdate, [{ actor: actor, userId: principal.userId }], idempotencyKey(koa.get('idempotency-key')));
+    const body = await updateConversation(deps, row, acceptUpdate, [{ actor, userId: principal.userId }], idempotencyKey);
     return { body };
   },
 });
@@ -200,13 +200,14 @@ export const replyToConversation = route({
   summary: 'Send a message to the guest (text, template, buttons, list or media); a person replying takes the conversation from the AI',
   tags: ['conversations'],
   access: { roles: STAFF, scopes: ['messages:send'] },
+  idempotencyKey: true,
   params: idParam,
   body: replyBody,
   responses: actionResponses(replyResultView),
-  async handler({ params, body, db, deps, principal, actor, koa }) {
+  async handler({ params, body, db, deps, principal, actor, idempotencyKey }) {
     const row = await openConversationRow(db, params.conversationId);
     const source = principal.kind === 'user' ? ('user' as const) : ('automation' as const);
-    const result = await updateConversation(deps, row, replyUpdate, [{ actor: actor, content: body, source }], idempotencyKey(koa.get('idempotency-key')));
+    const result = await updateConversation(deps, row, replyUpdate, [{ actor, content: body, source }], idempotencyKey);
     return { body: result };
   },
 });
@@ -217,12 +218,13 @@ export const addNote = route({
   summary: 'Add an internal note (never sent to the guest)',
   tags: ['conversations'],
   access: write,
+  idempotencyKey: true,
   params: idParam,
   body: z.object({ text: z.string().trim().min(1).max(4000) }).strict(),
   responses: actionResponses(z.object({ messageId: z.uuid() })),
-  async handler({ params, body, db, deps, actor, koa }) {
+  async handler({ params, body, db, deps, actor, idempotencyKey }) {
     const row = await openConversationRow(db, params.conversationId);
-    return { status: 201, body: await updateConversation(deps, row, noteUpdate, [{ actor: actor, text: body.text }], idempotencyKey(koa.get('idempotency-key'))) };
+    return { status: 201, body: await updateConversation(deps, row, noteUpdate, [{ actor, text: body.text }], idempotencyKey) };
   },
 });
 
@@ -232,21 +234,22 @@ export const transferConversation = route({
   summary: 'Transfer to another attendant (who then owns it) or to a team (back to the queue)',
   tags: ['conversations'],
   access: people,
+  idempotencyKey: true,
   params: idParam,
   body: z
     .object({ toUserId: z.uuid().optional(), team: team.optional() })
     .strict()
     .refine((b) => b.toUserId || b.team, { message: 'informe toUserId ou team' }),
   responses: actionResponses(liveView),
-  async handler({ params, body, db, deps, actor, koa }) {
+  async handler({ params, body, db, deps, actor, idempotencyKey }) {
     const row = await openConversationRow(db, params.conversationId);
     if (body.toUserId) {
       const target = await User.query(db).findById(body.toUserId);
-      if (!target || !target.active || !STAFF.includes(target.role)) {
+      if (!target || !target.active || !(STAFF as readonly string[]).includes(target.role)) {
         throw badRequest('Atendente de destino inválido.', [{ path: 'body.toUserId', message: 'no active attendant with this id in the tenant' }]);
       }
     }
-    return { body: await updateConversation(deps, row, transferUpdate, [{ actor: actor, toUserId: body.toUserId, team: body.team }], idempotencyKey(koa.get('idempotency-key'))) };
+    return { body: await updateConversation(deps, row, transferUpdate, [{ actor, toUserId: body.toUserId, team: body.team }], idempotencyKey) };
   },
 });
 
@@ -256,11 +259,12 @@ export const resolveConversation = route({
   summary: 'Resolve the escalation: the conversation goes back to the AI',
   tags: ['conversations'],
   access: write,
+  idempotencyKey: true,
   params: idParam,
   responses: actionResponses(liveView),
-  async handler({ params, db, deps, actor, koa }) {
+  async handler({ params, db, deps, actor, idempotencyKey }) {
     const row = await openConversationRow(db, params.conversationId);
-    return { body: await updateConversation(deps, row, resolveUpdate, [{ actor: actor }], idempotencyKey(koa.get('idempotency-key'))) };
+    return { body: await updateConversation(deps, row, resolveUpdate, [{ actor }], idempotencyKey) };
   },
 });
 
@@ -270,13 +274,14 @@ export const escalateConversation = route({
   summary: 'Hand the conversation to people (the AI goes silent)',
   tags: ['conversations'],
   access: write,
+  idempotencyKey: true,
   params: idParam,
   body: z.object({ reason: z.string().trim().min(1).max(200), team: team.optional() }).strict(),
   responses: actionResponses(liveView),
-  async handler({ params, body, db, deps, actor, koa }) {
+  async handler({ params, body, db, deps, actor, idempotencyKey }) {
     const row = await openConversationRow(db, params.conversationId);
     const reason = `${actor.type === 'api_key' ? 'automation' : 'staff'}:${body.reason}`;
-    return { body: await updateConversation(deps, row, escalateUpdate, [{ actor, reason, team: body.team }], idempotencyKey(koa.get('idempotency-key'))) };
+    return { body: await updateConversation(deps, row, escalateUpdate, [{ actor, reason, team: body.team }], idempotencyKey) };
   },
 });
 

@@ -56,8 +56,7 @@ export const putMetaApp = route({
     })
     .strict(),
   responses: { 200: { description: 'Saved', schema: z.object({ appId: z.string(), webhookPath: z.string() }) }, 409: { description: 'App registered by another tenant' } },
-  async handler({ body, db, deps, principal, audit }) {
-    const tenantId = principal.tenantId as string;
+  async handler({ body, db, deps, audit, tenantId }) {
     const existing = await MetaApp.query(db).findOne({ appId: body.appId });
     const id = existing?.id ?? randomUUID();
     const sealed = { appSecretSealed: deps.secrets.seal(body.appSecret), verifyTokenSealed: deps.secrets.seal(body.verifyToken), updatedAt: new Date() };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
-import { aiActivities, type AiConfig, type DecideReplyInput } from '../../activities/ai';
+import { aiDecisions, type AiConfig, type DecideReplyInput } from '../../activities/ai';
 import { FakeOpenAi, OPENAI_ERRORS } from '../fakes/openai';
 
 const PLATFORM_KEY = 'sk-test-platform';
@@ -47,15 +47,15 @@ function assertRetryable(err: unknown) {
   assert.ok(!(err instanceof ApplicationFailure && err.nonRetryable), `expected a retryable error, got ${String(err)}`);
 }
 
-describe('aiActivities.decideReply', () => {
+describe('aiDecisions.decide', () => {
   const fake = new FakeOpenAi({ apiKeys: [PLATFORM_KEY, TENANT_KEY] });
   let config: AiConfig;
-  let decideReply: ReturnType<typeof aiActivities>['decideReply'];
+  let decideReply: ReturnType<typeof aiDecisions>['decide'];
 
   before(async () => {
     const baseUrl = await fake.start();
     config = { apiKey: PLATFORM_KEY, baseUrl, model: 'gpt-4o-mini', timeoutMs: 2_000 };
-    decideReply = aiActivities({ ai: config }).decideReply;
+    decideReply = aiDecisions({ ai: config }).decide;
   });
   after(() => fake.stop());
   beforeEach(() => {
@@ -149,7 +149,7 @@ describe('aiActivities.decideReply', () => {
   });
 
   it('a slow answer times out → plain retryable error', async () => {
-    const impatient = aiActivities({ ai: { ...config, timeoutMs: 150 } }).decideReply;
+    const impatient = aiDecisions({ ai: { ...config, timeoutMs: 150 } }).decide;
     fake.respondWith(() => ({ delayMs: 1_000, then: { action: 'reply', reply: 'tarde demais', intent: 'question', confidence: 0.9 } }));
     const started = Date.now();
     const err = await rejection(impatient(tenantA));
@@ -163,7 +163,7 @@ describe('aiActivities.decideReply', () => {
   });
 
   it('without any API key, the rules decide and nothing is sent', async () => {
-    const rules = aiActivities({ ai: { model: 'gpt-4o-mini', timeoutMs: 1_000, baseUrl: config.baseUrl } }).decideReply;
+    const rules = aiDecisions({ ai: { model: 'gpt-4o-mini', timeoutMs: 1_000, baseUrl: config.baseUrl } }).decide;
     const faq = await rules({ ...tenantA, latestText: 'tem garagem?' });
     assert.deepEqual(faq, { action: 'reply', reply: 'Temos estacionamento gratuito na Pousada Mar Azul.', intent: 'faq', confidence: faq.confidence, reason: 'FAQ: Tem estacionamento?', source: 'rules' });
     const unknown = await rules(tenantA);
@@ -173,7 +173,7 @@ describe('aiActivities.decideReply', () => {
   });
 
   it('without a platform key, a tenant key is enough', async () => {
-    const tenantOnly = aiActivities({ ai: { model: 'gpt-4o-mini', timeoutMs: 1_000, baseUrl: config.baseUrl } }).decideReply;
+    const tenantOnly = aiDecisions({ ai: { model: 'gpt-4o-mini', timeoutMs: 1_000, baseUrl: config.baseUrl } }).decide;
     const d = await tenantOnly({ ...tenantA, tenantAi: { apiKey: TENANT_KEY } });
     assert.equal(d.source, 'openai');
     assert.equal(fake.requests[0]?.authorization, `Bearer ${TENANT_KEY}`);

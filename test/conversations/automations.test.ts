@@ -99,6 +99,23 @@ describe('automations', () => {
     assert.equal(stack.graph.sentTo(phone).length, 1);
   });
 
+  it('a malformed Idempotency-Key is refused with its field, and nothing is sent', async () => {
+    const t = await whatsappTenant(stack);
+    const key = await addApiKey(stack, t, ['messages:send']);
+    const phone = guestPhone();
+    const res = await stack.api.post('/api/automations/messages', {
+      apiKey: key.key,
+      headers: { 'idempotency-key': 'chave com espaços e acentuação' },
+      body: { to: phone, message: { content: { type: 'template', name: 'lembrete_checkin', language: 'pt_BR' } } },
+    });
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.deepEqual(res.body.errors.map((e: any) => e.path), ['headers.idempotency-key']);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(stack.graph.sentTo(phone).length, 0);
+    const conversations = await stack.api.get('/api/conversations', { apiKey: (await addApiKey(stack, t, ['conversations:read'])).key });
+    assert.equal(conversations.body.items.filter((c: any) => c.contact?.waId === phone).length, 0);
+  });
+
   it('events are posted signed to the tenant’s URL, retried when it fails, and never hold the conversation', async () => {
     const t = await whatsappTenant(stack);
     const receiver = await automationReceiver((n) => (n === 1 ? 500 : 200));

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
 import { buildApp } from '../../api/app';
 import { closeApiDeps, createApiDeps } from '../../api/create-deps';
 import type { ApiDeps } from '../../api/deps';
@@ -39,7 +40,15 @@ export interface TestStack {
 // queue of its own, against the Temporal dev server, Postgres and Redis that `npm test` prepared.
 // Only Meta and OpenAI are fakes, as real HTTP servers on loopback.
 export async function startStack(
-  opts: { worker?: boolean; ai?: boolean; statusWebhooks?: boolean; env?: Record<string, string>; logs?: { write(line: string): void } } = {},
+  opts: {
+    worker?: boolean;
+    ai?: boolean;
+    statusWebhooks?: boolean;
+    env?: Record<string, string>;
+    logs?: { write(line: string): void };
+    // Activities the worker runs in place of the real ones (see createOrquestraWorker).
+    activityOverrides?: Partial<Activities>;
+  } = {},
 ): Promise<TestStack> {
   if (!process.env.TEMPORAL_ADDRESS || !process.env.JWT_SECRET) {
     throw new Error('Run the tests through `npm test` (it starts Temporal and prepares the test database).');
@@ -83,6 +92,7 @@ export async function startStack(
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       deps: { ...activityDeps, whatsapp: { ...activityDeps.whatsapp, timeoutMs: 3_000 } },
+      activityOverrides: opts.activityOverrides,
     });
     running = worker.run();
   };
