@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { bootstrapDatabase } from '../db/bootstrap';
 import { resolveDatabaseSettings } from '../db/database-settings';
@@ -19,7 +19,9 @@ async function main() {
   // Paths select test files; flags (e.g. --test-name-pattern=...) go to node's test runner.
   const targets = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
-  const files = (targets.length ? targets : ['test']).flatMap((t) => testFiles(join(root, t)));
+  let files = (targets.length ? targets : ['test']).flatMap((t) => testFiles(join(root, t)));
+  // `npm run record:histories`: every test that records a workflow history, found by its call.
+  if (process.env.RECORD_HISTORIES && !targets.length) files = files.filter((f) => readFileSync(f, 'utf8').includes('recordHistory('));
   if (files.length === 0) throw new Error('no test files found');
 
   const env: NodeJS.ProcessEnv = {

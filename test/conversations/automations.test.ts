@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { addApiKey, addUser } from '../support/fixtures';
+import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 import { conversationOf, guestPhone, guestSays, until, whatsappTenant } from '../support/whatsapp';
 
@@ -136,13 +134,9 @@ describe('automations', () => {
       assert.equal(event.body.tenantId, t.tenantId);
       assert.equal(event.body.data.text, 'Bom dia, vocês têm café da manhã?');
       assert.equal(event.headers['x-orquestra-delivery'], event.body.id);
-      if (process.env.RECORD_HISTORIES) {
-        // The delivery that failed once and then succeeded, for the replay test.
-        const handle = stack.deps.temporal.client.workflow.getHandle(event.body.id);
-        await handle.result();
-        const json = execFileSync(process.env.TEMPORAL_CLI ?? 'temporal', ['workflow', 'show', '--workflow-id', event.body.id, '--address', stack.config.TEMPORAL_ADDRESS, '--output', 'json']);
-        writeFileSync(join(__dirname, '..', 'histories', 'automation-delivery-retried.json'), json);
-      }
+      // The delivery that failed once and then succeeded, for the replay test.
+      await stack.deps.temporal.client.workflow.getHandle(event.body.id).result();
+      await recordHistory(stack, event.body.id, 'automation-delivery-retried');
 
       await guestSays(stack, t, guest, 'Quero falar com um atendente');
       const escalated = await until('escalation event', async () => receiver.received.find((r) => r.body.event === 'conversation.escalated'), 20_000);

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveContactId } from '../../db/contacts';
 import { withTenant } from '../../db/tenant-scope';
@@ -10,6 +7,7 @@ import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../domain/tenan
 import { GRAPH_ERRORS } from '../fakes/graph-api';
 import { textMessage } from '../fakes/meta-payloads';
 import { addUser } from '../support/fixtures';
+import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 import { conversationOf, guestPhone, guestSays, messagesOf, until, whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
 
@@ -38,12 +36,6 @@ describe('conversation lifecycle', () => {
       const c = await conversationOf(stack, t.tenantId, guest);
       return c?.status === status && c;
     });
-  }
-
-  async function record(workflowId: string, name: string) {
-    if (!process.env.RECORD_HISTORIES) return;
-    const json = execFileSync(process.env.TEMPORAL_CLI ?? 'temporal', ['workflow', 'show', '--workflow-id', workflowId, '--address', stack.config.TEMPORAL_ADDRESS, '--output', 'json']);
-    writeFileSync(join(__dirname, '..', 'histories', `${name}.json`), json);
   }
 
   it('the AI answers; asked for a person it hands over and stays silent; an attendant accepts, replies, notes, transfers and resolves; the AI answers again', async () => {
@@ -106,7 +98,7 @@ describe('conversation lifecycle', () => {
     assert.equal(esc.acceptedBy, colleague.id);
     const audit = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('audit_events').where({ entityId: conv.id }).orderBy('id').pluck('action'));
     assert.deepEqual(audit, ['conversation.escalated', 'conversation.accepted', 'conversation.note_added', 'conversation.transferred', 'conversation.resolved']);
-    await record(conv.workflowId, 'conversation-escalated-resolved');
+    await recordHistory(stack, conv.workflowId, 'conversation-escalated-resolved');
   });
 
   it('an escalation not accepted within the SLA notifies managers again, each SLA period', async () => {
@@ -151,7 +143,7 @@ describe('conversation lifecycle', () => {
     assert.equal(closed.closeReason, 'inactivity');
     const result = await stack.deps.temporal.client.workflow.getHandle(first.workflowId, undefined, { firstExecutionRunId: undefined }).result();
     assert.equal(result.closedReason, 'inactivity');
-    await record(first.workflowId, 'conversation-auto-closed');
+    await recordHistory(stack, first.workflowId, 'conversation-auto-closed');
 
     await guestSays(stack, t, guest, 'Voltei! Vocês têm estacionamento?');
     const second = await until('a new conversation', async () => {

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Worker } from '@temporalio/worker';
-import { workflowBundle } from '../../workers/worker';
 import { provisioningStatusQuery, provisioningWorkflowId, tenantProvisioning } from '../../workflows/provisioning';
 import { GRAPH_ERRORS } from '../fakes/graph-api';
+import { recordHistory } from '../support/histories';
 import { login, provisionTenant, superAdmin, tenantBody, whatsappNumber } from '../support/fixtures';
 import { withTenant, withPlatform } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
@@ -28,18 +25,6 @@ describe('tenant provisioning workflow', () => {
     const handle = stack.deps.temporal.client.workflow.getHandle(workflowId);
     await handle.result().catch(() => undefined);
     return handle;
-  }
-
-  async function record(name: string, workflowId: string) {
-    const history = await stack.deps.temporal.client.workflow.getHandle(workflowId).fetchHistory();
-    // Every fresh history replays against today's code: a non-deterministic change fails here.
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
-    if (process.env.RECORD_HISTORIES) {
-      // The CLI's JSON is the format operators export from production for replay, too.
-      const cli = process.env.TEMPORAL_CLI ?? 'temporal';
-      const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', stack.config.TEMPORAL_ADDRESS, '--output', 'json']);
-      writeFileSync(join(__dirname, '..', 'histories', `${name}.json`), json);
-    }
   }
 
   it('creates the tenant, its settings, its admin and its WhatsApp channel, then opens it', async () => {
@@ -89,7 +74,7 @@ describe('tenant provisioning workflow', () => {
     const actions = audit.body.items.map((e: { action: string }) => e.action).reverse();
     assert.deepEqual(actions.slice(0, 5), ['tenant.created', 'tenant.settings_applied', 'user.created', 'whatsapp_channel.connected', 'tenant.activated']);
     assert.ok(audit.body.items.every((e: { actor: { id: string } }, i: number) => i < audit.body.items.length - 5 || e.actor.id === root.id));
-    await record('provisioning-completed', res.body.workflowId);
+    await recordHistory(stack, res.body.workflowId, 'provisioning-completed');
   });
 
   it('retries a step that fails for a while and then succeeds', async () => {
@@ -102,7 +87,7 @@ describe('tenant provisioning workflow', () => {
     assert.equal(status.body.workflowStatus, 'COMPLETED');
     const calls = stack.graph.requests.filter((r) => r.path.endsWith(`/${number.phoneNumberId}`));
     assert.equal(calls.length, 3, 'two failed attempts and the one that succeeded');
-    await record('provisioning-retried', t.workflowId);
+    await recordHistory(stack, t.workflowId, 'provisioning-retried');
   });
 
   it('compensates every step done before one that cannot succeed', async () => {
@@ -150,7 +135,7 @@ describe('tenant provisioning workflow', () => {
     });
     assert.equal(retry.status, 202, JSON.stringify(retry.body));
     await stack.deps.temporal.client.workflow.getHandle(retry.body.workflowId).result();
-    await record('provisioning-compensated', res.body.workflowId);
+    await recordHistory(stack, res.body.workflowId, 'provisioning-compensated');
   });
 
   it('refuses a slug or admin e-mail already in use with 409, starting nothing', async () => {
