@@ -6,6 +6,9 @@
 export const CONVERSATION_STATUSES = ['ai', 'escalated', 'assigned', 'closed'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
+// The seeds' iaLocked: a person owns the conversation and the AI stays silent.
+export const IA_LOCKED_STATUSES = ['escalated', 'assigned'] as const satisfies readonly ConversationStatus[];
+
 export const ESCALATION_STATUSES = ['waiting', 'accepted', 'resolved', 'cancelled'] as const;
 export type EscalationStatus = (typeof ESCALATION_STATUSES)[number];
 
