@@ -161,7 +161,7 @@ export const replyResultView = z.object({
 
 export const liveStateView = z
   .object({
-    status: z.string(),
+    status: z.enum(CONVERSATION_STATUSES),
     iaLocked: z.boolean(),
     windowOpen: z.boolean(),
     pendingInbound: z.number().int(),
