@@ -33,7 +33,9 @@ export type ConversationChange =
 
 export async function loadTenantSettings(trx: Knex.Transaction, tenantId: string): Promise<TenantSettings> {
   const read = await readTenantSettings(trx, tenantId);
-  if (read?.replaced.length) Context.current().log.warn('stored tenant settings were invalid; their defaults apply', { tenantId, replaced: read.replaced });
+  if (read?.replaced.length) {
+    Context.current().log.warn('stored tenant settings were invalid; their defaults apply', { tenantId, replaced: read.replaced });
+  }
   return read?.settings ?? DEFAULT_TENANT_SETTINGS;
 }
 

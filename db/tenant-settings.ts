@@ -29,26 +29,30 @@ export function withSettingsDefaults(stored: unknown): ReadSettings {
     merged[key] = isSection(fallback) && isSection(value) ? { ...fallback, ...value } : value === undefined ? fallback : value;
   }
 
-  const replaced: string[] = [];
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const parsed = storedTenantSettingsSchema.safeParse(merged);
-    if (parsed.success) return { settings: parsed.data, replaced };
+  const replaced = new Set<string>();
+  let parsed = storedTenantSettingsSchema.safeParse(merged);
+  // First the refused fields alone, keeping the rest of their section; then, for whatever is still
+  // refused, the whole section.
+  for (const level of ['field', 'section'] as const) {
+    if (parsed.success) break;
     for (const issue of parsed.error.issues) {
       const [key, field] = issue.path.map(String);
       if (key === undefined || !(key in defaults)) continue;
       const fallback = defaults[key];
       const current = merged[key];
-      // A bad field inside a sound section keeps the section's other fields.
-      if (field !== undefined && isSection(fallback) && isSection(current) && field in fallback && attempt === 0) {
+      if (level === 'field' && field !== undefined && isSection(fallback) && isSection(current) && field in fallback) {
         merged[key] = { ...current, [field]: fallback[field] };
-        replaced.push(`${key}.${field}`);
-      } else if (merged[key] !== fallback) {
+        replaced.add(`${key}.${field}`);
+      } else if (level === 'section' || field === undefined || !isSection(current)) {
         merged[key] = fallback;
-        replaced.push(key);
+        replaced.add(key);
       }
     }
+    parsed = storedTenantSettingsSchema.safeParse(merged);
   }
-  return { settings: DEFAULT_TENANT_SETTINGS, replaced: Object.keys(defaults) };
+  return parsed.success
+    ? { settings: parsed.data, replaced: [...replaced] }
+    : { settings: DEFAULT_TENANT_SETTINGS, replaced: Object.keys(defaults) };
 }
 
 // `undefined` when the tenant has no settings row (it is being provisioned, or is gone).
