@@ -24,7 +24,7 @@ export async function isolate(knex: Knex, table: string, predicate: string): Pro
   `, [table, table, table]);
 }
 
-export const READ_WRITE = 'SELECT, INSERT, UPDATE, DELETE';
+const READ_WRITE = 'SELECT, INSERT, UPDATE, DELETE';
 
 export async function grantToApp(knex: Knex, roles: MigrationRoles, tables: readonly string[], privileges: string = READ_WRITE): Promise<void> {
   await knex.raw(`GRANT ${privileges} ON ${tables.map(() => '??').join(', ')} TO ??`, [...tables, roles.app]);
