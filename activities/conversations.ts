@@ -1,10 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { recordAudit } from '../db/audit';
-import { Contact, Conversation, TenantSettingsRow } from '../db/models';
+import { Contact, Conversation } from '../db/models';
+import { readTenantSettings } from '../db/tenant-settings';
 import { withTenant } from '../db/tenant-scope';
 import type { Actor } from '../domain/actor';
-import { DEFAULT_TENANT_SETTINGS, storedTenantSettingsSchema, type TenantSettings } from '../domain/tenant-settings';
+import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../domain/tenant-settings';
 import type { ConversationUpdatedEvent } from '../domain/realtime-events';
 import type { InboundMessage } from '../domain/whatsapp-messages';
 import { startAutomationEvent } from './automation-events';
@@ -31,9 +32,11 @@ export type ConversationChange =
   | { kind: 'closed'; reason: string; escalationId: string | null };
 
 export async function loadTenantSettings(trx: Knex.Transaction, tenantId: string): Promise<TenantSettings> {
-  const row = await TenantSettingsRow.query(trx).findById(tenantId);
-  const parsed = storedTenantSettingsSchema.safeParse({ ...DEFAULT_TENANT_SETTINGS, ...(row?.settings ?? {}) });
-  return parsed.success ? parsed.data : DEFAULT_TENANT_SETTINGS;
+  const read = await readTenantSettings(trx, tenantId);
+  if (read?.replaced.length) {
+    Context.current().log.warn('stored tenant settings were invalid; their defaults apply', { tenantId, replaced: read.replaced });
+  }
+  return read?.settings ?? DEFAULT_TENANT_SETTINGS;
 }
 
 export function conversationSnapshot(row: Conversation): ConversationUpdatedEvent {

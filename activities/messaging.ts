@@ -2,7 +2,6 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { applyStatusEvents } from '../db/message-status';
 import { Message, WhatsAppChannel } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
-import type { MessageStatus } from '../domain/realtime-events';
 import { outboundPreview, toGraphMessage, type OutboundContent } from '../domain/outbound-content';
 import { classifySendError, isRetryable } from '../domain/whatsapp-errors';
 import { NumberThroughput } from '../infra/number-throughput';
@@ -64,7 +63,7 @@ export function messagingActivities(deps: ActivityDeps) {
     });
     await emit({ tenantId: a.tenantId, conversationId: a.conversationId }, 'message:status', {
       tenantId: a.tenantId, conversationId: a.conversationId, messageId: a.messageId,
-      status: (applied[0]?.status ?? 'accepted') as MessageStatus, statusAt: new Date().toISOString(),
+      status: applied[0]?.status ?? 'accepted', statusAt: new Date().toISOString(),
     });
     return { status: 'accepted', wamid };
   }

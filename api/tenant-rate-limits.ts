@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { TenantSettingsRow } from '../db/models';
+import { readTenantSettings } from '../db/tenant-settings';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../domain/tenant-settings';
 
 // Limits come from each tenant's settings. Read at most every 30 s per tenant: a changed limit
@@ -11,8 +11,7 @@ export async function tenantRateLimits(db: Knex.Transaction, tenantId: string | 
   if (!tenantId) return DEFAULT_TENANT_SETTINGS.rateLimits;
   const hit = cache.get(tenantId);
   if (hit && Date.now() - hit.at < TTL_MS) return hit.limits;
-  const row = await TenantSettingsRow.query(db).findById(tenantId);
-  const limits = row?.settings.rateLimits ?? DEFAULT_TENANT_SETTINGS.rateLimits;
+  const limits = (await readTenantSettings(db, tenantId))?.settings.rateLimits ?? DEFAULT_TENANT_SETTINGS.rateLimits;
   cache.set(tenantId, { at: Date.now(), limits });
   return limits;
 }

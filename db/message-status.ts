@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { MessageStatus } from '../domain/conversation-statuses';
 import { STATUS_RANK } from '../domain/message-status';
 
 // The monotonic rule of domain/message-status.ts, as SQL, so a batch of status webhooks and the
@@ -14,7 +15,7 @@ export interface AppliedStatus {
   id: string;
   conversationId: string;
   wamid: string;
-  status: string;
+  status: MessageStatus;
   error: unknown;
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { hashPassword } from '../api/auth/passwords';
+import { hashPassword } from '../infra/passwords';
 import { User } from './models';
 import { withPlatform } from './tenant-scope';
 

@@ -1,3 +1,4 @@
+import type { MessageStatus } from './conversation-statuses';
 import type { DeliveryStatus } from './whatsapp-messages';
 
 // The stored delivery status of an outbound WhatsApp message. Meta's status webhooks arrive out
@@ -12,7 +13,7 @@ import type { DeliveryStatus } from './whatsapp-messages';
 //
 // `played` (voice messages) shares `read`'s rank: both mean the customer saw the message, so a
 // late one never overwrites the other.
-export const STORED_STATUSES = ['pending', 'sent', 'failed', 'delivered', 'read', 'played'] as const;
+export const STORED_STATUSES = ['pending', 'sent', 'failed', 'delivered', 'read', 'played'] as const satisfies readonly MessageStatus[];
 export type StoredStatus = (typeof STORED_STATUSES)[number];
 
 // Kept as plain numbers so SQL can apply the same rule in one statement, e.g.

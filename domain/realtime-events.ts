@@ -1,4 +1,4 @@
-import type { ConversationStatus } from './conversation-statuses';
+import type { ConversationStatus, MessageDirection, MessageSenderType, MessageStatus } from './conversation-statuses';
 import type { Role } from './roles';
 
 // What staff dashboards receive live over Socket.io. Payloads are plain JSON (timestamps as ISO
@@ -6,16 +6,17 @@ import type { Role } from './roles';
 // An event is a hint, not the record: a client that missed one resyncs over REST, so payloads
 // carry what the inbox needs to update a row in place, never more than the REST API would show.
 
-export const MESSAGE_DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
-export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
-
-export const MESSAGE_SENDER_TYPES = ['contact', 'ai', 'user', 'automation', 'system'] as const;
-export type MessageSenderType = (typeof MESSAGE_SENDER_TYPES)[number];
-
-export const MESSAGE_STATUSES = ['received', 'pending', 'sent', 'delivered', 'read', 'played', 'failed', 'note'] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
-
-export { CONVERSATION_STATUSES, type ConversationStatus } from './conversation-statuses';
+// The lists are the conversation process's; re-exported for the clients that read them from here.
+export {
+  CONVERSATION_STATUSES,
+  MESSAGE_DIRECTIONS,
+  MESSAGE_SENDER_TYPES,
+  MESSAGE_STATUSES,
+  type ConversationStatus,
+  type MessageDirection,
+  type MessageSenderType,
+  type MessageStatus,
+} from './conversation-statuses';
 
 interface ConversationScoped {
   tenantId: string;

@@ -2,6 +2,7 @@ import { ApplicationFailure, defineQuery, proxyActivities, setHandler } from '@t
 import type { Activities } from '../activities';
 import type { Actor } from '../domain/actor';
 import { entitySearchAttributes } from '../domain/search-attributes';
+import type { ProvisioningState, ProvisioningStepState } from '../domain/tenant-statuses';
 import type { WorkflowStart } from './workflow-start';
 
 // Tenant provisioning: create the tenant, give it default settings and its first admin, check
@@ -25,12 +26,12 @@ export interface ProvisionTenantInput {
 
 export const PROVISIONING_STEPS = ['createTenant', 'applyDefaultSettings', 'createAdmin', 'verifyWhatsApp', 'activateTenant'] as const;
 export type ProvisioningStep = (typeof PROVISIONING_STEPS)[number];
-export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'compensated';
+export type StepState = ProvisioningStepState;
 
 export interface ProvisioningStatus {
   tenantId: string;
   slug: string;
-  state: 'running' | 'compensating' | 'completed' | 'failed';
+  state: ProvisioningState;
   steps: { name: ProvisioningStep; state: StepState; error?: string }[];
   adminUserId?: string;
   failure?: string;

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { AuditEvent } from '../../db/models';
+import { ACTOR_TYPES } from '../../domain/actor';
 import { badRequest } from '../problem';
 import { route } from '../route';
 
 const auditView = z.object({
   id: z.string(),
   occurredAt: z.iso.datetime(),
-  actor: z.object({ type: z.enum(['user', 'api_key', 'system']), id: z.string().nullable() }),
+  actor: z.object({ type: z.enum(ACTOR_TYPES), id: z.string().nullable() }),
   action: z.string(),
   entityType: z.string(),
   entityId: z.string().nullable(),

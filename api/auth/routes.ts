@@ -3,10 +3,10 @@ import { recordAudit } from '../../db/audit';
 import { Tenant, User } from '../../db/models';
 import { withScope } from '../../db/tenant-scope';
 import { ROLES, API_KEY_SCOPES } from '../../domain/roles';
+import { verifyPassword } from '../../infra/passwords';
 import { forbidden, notFound, tooManyRequests, unauthorized } from '../problem';
 import { publicRoute, route } from '../route';
 import { email } from '../schemas';
-import { verifyPassword } from './passwords';
 
 const tokenPair = z.object({
   accessToken: z.string(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Conversation, Escalation, Message, User } from '../../db/models';
+import { ESCALATION_STATUSES } from '../../domain/conversation-statuses';
 import type { TenantRole } from '../../domain/roles';
 import {
   acceptUpdate,
@@ -167,7 +168,7 @@ export const escalationQueue = route({
   summary: 'The escalation queue: conversations waiting for a person, oldest first',
   tags: ['conversations'],
   access: read,
-  query: z.object({ status: z.enum(['waiting', 'accepted', 'resolved', 'cancelled']).default('waiting'), team: team.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }).strict(),
+  query: z.object({ status: z.enum(ESCALATION_STATUSES).default('waiting'), team: team.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }).strict(),
   responses: { 200: { description: 'Escalations', schema: z.object({ items: z.array(escalationView) }) } },
   async handler({ query, db }) {
     const qb = Escalation.query(db).where({ status: query.status });

@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import type { Conversation, Escalation, Message } from '../../db/models';
+import {
+  CONVERSATION_STATUSES,
+  ESCALATION_STATUSES,
+  MESSAGE_DIRECTIONS,
+  MESSAGE_SENDER_TYPES,
+  MESSAGE_STATUSES,
+} from '../../domain/conversation-statuses';
 import { outboundContentSchema } from '../../domain/outbound-content';
 
 export const conversationView = z.object({
   id: z.uuid(),
   contact: z.object({ id: z.uuid(), waId: z.string().nullable(), userId: z.string().nullable(), name: z.string().nullable() }),
-  status: z.enum(['ai', 'escalated', 'assigned', 'closed']),
+  status: z.enum(CONVERSATION_STATUSES),
   iaLocked: z.boolean(),
   assigneeId: z.uuid().nullable(),
   team: z.string().nullable(),
@@ -49,12 +56,12 @@ export const messageView = z.object({
   id: z.uuid(),
   seq: z.string(),
   conversationId: z.uuid(),
-  direction: z.enum(['inbound', 'outbound', 'internal']),
-  senderType: z.enum(['contact', 'ai', 'user', 'automation', 'system']),
+  direction: z.enum(MESSAGE_DIRECTIONS),
+  senderType: z.enum(MESSAGE_SENDER_TYPES),
   senderId: z.string().nullable(),
   type: z.string(),
   body: z.string(),
-  status: z.string(),
+  status: z.enum(MESSAGE_STATUSES),
   wamid: z.string().nullable(),
   error: z.record(z.string(), z.unknown()).nullable(),
   mediaId: z.uuid().nullable(),
@@ -84,7 +91,7 @@ export function toMessageView(m: Message): z.infer<typeof messageView> {
 export const escalationView = z.object({
   id: z.uuid(),
   conversationId: z.uuid(),
-  status: z.enum(['waiting', 'accepted', 'resolved', 'cancelled']),
+  status: z.enum(ESCALATION_STATUSES),
   reason: z.string(),
   intent: z.string().nullable(),
   team: z.string().nullable(),
@@ -117,7 +124,8 @@ const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export const inboxQuery = z
   .object({
-    status: z.enum(['ai', 'escalated', 'assigned', 'closed', 'open']).optional(),
+    // `open` is every status but `closed`.
+    status: z.enum([...CONVERSATION_STATUSES, 'open']).optional(),
     assigneeId: z.union([z.uuid(), z.literal('me'), z.literal('none')]).optional(),
     escalated: bool.optional(),
     q: z.string().trim().min(1).max(200).optional(),
@@ -153,7 +161,7 @@ export const replyResultView = z.object({
 
 export const liveStateView = z
   .object({
-    status: z.string(),
+    status: z.enum(CONVERSATION_STATUSES),
     iaLocked: z.boolean(),
     windowOpen: z.boolean(),
     pendingInbound: z.number().int(),

@@ -1,8 +1,15 @@
-import { TenantSettingsRow } from '../../db/models';
+import { readTenantSettings, writeTenantSettings, type ReadSettings } from '../../db/tenant-settings';
 import { mergeTenantSettings, tenantSettingsPatchSchema, tenantSettingsSchema } from '../../domain/tenant-settings';
+import type { Logger } from '../../infra/logger';
 import { badRequest, notFound, zodFieldErrors } from '../problem';
 import { route } from '../route';
 import { forgetTenantRateLimits } from '../tenant-rate-limits';
+
+function found(read: ReadSettings | undefined, tenantId: string, log: Logger): ReadSettings['settings'] {
+  if (!read) throw notFound('Configurações não encontradas.');
+  if (read.replaced.length) log.warn({ tenantId, replaced: read.replaced }, 'stored tenant settings were invalid; their defaults apply');
+  return read.settings;
+}
 
 export const getSettings = route({
   method: 'get',
@@ -11,10 +18,8 @@ export const getSettings = route({
   tags: ['settings'],
   access: { roles: ['TENANT_ADMIN', 'MANAGER'], scopes: ['settings:read'] },
   responses: { 200: { description: 'Settings', schema: tenantSettingsSchema } },
-  async handler({ principal, db }) {
-    const row = await TenantSettingsRow.query(db).findById(principal.tenantId as string);
-    if (!row) throw notFound('Configurações não encontradas.');
-    return { body: row.settings };
+  async handler({ tenantId, db, log }) {
+    return { body: found(await readTenantSettings(db, tenantId), tenantId, log) };
   },
 });
 
@@ -26,18 +31,17 @@ export const updateSettings = route({
   access: { roles: ['TENANT_ADMIN'] },
   body: tenantSettingsPatchSchema,
   responses: { 200: { description: 'The settings after the change', schema: tenantSettingsSchema } },
-  async handler({ principal, body, db, audit }) {
+  async handler({ tenantId, body, db, audit, log }) {
     if (Object.keys(body).length === 0) throw badRequest('Nada a alterar.');
-    const tenantId = principal.tenantId as string;
-    const row = await TenantSettingsRow.query(db).findById(tenantId).forUpdate();
-    if (!row) throw notFound('Configurações não encontradas.');
+    const current = found(await readTenantSettings(db, tenantId, { forUpdate: true }), tenantId, log);
     let settings;
     try {
-      settings = mergeTenantSettings(row.settings, body);
+      settings = mergeTenantSettings(current, body);
     } catch (err) {
       throw badRequest('As configurações resultantes são inválidas.', zodFieldErrors(err, 'body'));
     }
-    await TenantSettingsRow.query(db).patch({ settings, updatedAt: new Date() }).where({ tenantId });
+    // The whole shape is written back, so a row from before a section existed now holds it.
+    await writeTenantSettings(db, tenantId, settings);
     forgetTenantRateLimits(tenantId);
     await audit({ action: 'settings.updated', entityType: 'tenant_settings', entityId: tenantId, details: { changes: body } });
     return { body: settings };

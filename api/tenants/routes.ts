@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Tenant } from '../../db/models';
+import { TENANT_STATUSES } from '../../domain/tenant-statuses';
+import { hashPassword } from '../../infra/passwords';
 import { provisioningStart, provisioningStatusQuery, provisioningWorkflowId, type ProvisionTenantInput } from '../../workflows/provisioning';
-import { hashPassword } from '../auth/passwords';
 import { conflict, notFound } from '../problem';
 import { keysetPage, pageOf, pageQuery } from '../pagination';
 import { route } from '../route';
@@ -72,7 +73,7 @@ export const listTenants = route({
   summary: 'List tenants (platform administrators)',
   tags: ['tenants'],
   access: { roles: ['SUPER_ADMIN'] },
-  query: pageQuery.extend({ status: z.enum(['provisioning', 'active', 'suspended', 'failed']).optional() }),
+  query: pageQuery.extend({ status: z.enum(TENANT_STATUSES).optional() }),
   responses: { 200: { description: 'A page of tenants', schema: pageOf(tenantView) } },
   async handler({ query, db }) {
     const qb = Tenant.query(db);

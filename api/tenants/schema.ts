@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Tenant } from '../../db/models';
 import { isValidTimeZone } from '../../domain/tenant-settings';
+import { PROVISIONING_STATES, PROVISIONING_STEP_STATES, TENANT_PLANS, TENANT_STATUSES } from '../../domain/tenant-statuses';
 import { email, password, personName } from '../schemas';
 
 export const slug = z
@@ -13,7 +14,7 @@ export const createTenantBody = z
   .object({
     name: z.string().trim().min(1).max(200),
     slug,
-    plan: z.enum(['trial', 'standard', 'premium']).default('standard'),
+    plan: z.enum(TENANT_PLANS).default('standard'),
     timeZone: z.string().refine(isValidTimeZone, 'unknown IANA time zone').optional(),
     admin: z.object({ name: personName, email, password }).strict(),
     whatsapp: z
@@ -32,7 +33,7 @@ export const tenantView = z.object({
   slug: z.string(),
   name: z.string(),
   plan: z.string(),
-  status: z.enum(['provisioning', 'active', 'suspended', 'failed']),
+  status: z.enum(TENANT_STATUSES),
   failureReason: z.string().nullable(),
   provisioningWorkflowId: z.string(),
   createdAt: z.iso.datetime(),
@@ -60,8 +61,8 @@ export const provisioningView = z.object({
   workflowStatus: z.string(),
   progress: z
     .object({
-      state: z.enum(['running', 'compensating', 'completed', 'failed']),
-      steps: z.array(z.object({ name: z.string(), state: z.string(), error: z.string().optional() })),
+      state: z.enum(PROVISIONING_STATES),
+      steps: z.array(z.object({ name: z.string(), state: z.enum(PROVISIONING_STEP_STATES), error: z.string().optional() })),
       failure: z.string().optional(),
     })
     .nullable(),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { User } from '../../db/models';
 import { isUniqueViolation } from '../../db/tenant-scope';
 import { ROLES, TENANT_ROLES } from '../../domain/roles';
-import { hashPassword } from '../auth/passwords';
+import { hashPassword } from '../../infra/passwords';
 import { keysetPage, pageOf, pageQuery } from '../pagination';
 import { conflict, notFound } from '../problem';
 import { route } from '../route';

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import type { Migration } from './index';
-import { isolate } from './rls';
+import { ACTOR_TYPES } from '../../domain/actor';
+import { ROLES } from '../../domain/roles';
+import { TENANT_STATUSES } from '../../domain/tenant-statuses';
+import { checkIn, definerLookups, grantToApp, isolate, TENANT_ONLY, TENANT_OR_PLATFORM } from './rls';
 
 // Tenancy core: tenants, their settings, users and sessions, API keys, the audit log and the
 // WhatsApp channel each tenant brings. Every tenant-owned table gets the same policy shape via
@@ -8,7 +11,6 @@ import { isolate } from './rls';
 export const platformCore: Migration = {
   name: '001_platform_core',
   async up(knex: Knex, roles) {
-    const app = roles.app;
     await knex.raw(`
       CREATE FUNCTION app_current_tenant() RETURNS uuid LANGUAGE sql STABLE AS
         $$ SELECT nullif(current_setting('app.tenant_id', true), '')::uuid $$;
@@ -21,7 +23,7 @@ export const platformCore: Migration = {
         slug text NOT NULL CHECK (slug ~ '^[a-z0-9](-\\?[a-z0-9])*$' AND length(slug) <= 63),
         name text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
         plan text NOT NULL DEFAULT 'standard',
-        status text NOT NULL CHECK (status IN ('provisioning', 'active', 'suspended', 'failed')),
+        status text NOT NULL ${checkIn('status', TENANT_STATUSES)},
         failure_reason text,
         provisioning_workflow_id text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
@@ -42,7 +44,7 @@ export const platformCore: Migration = {
         tenant_id uuid REFERENCES tenants(id) ON DELETE CASCADE,
         email text NOT NULL CHECK (email = lower(email)),
         name text NOT NULL,
-        role text NOT NULL CHECK (role IN ('SUPER_ADMIN', 'TENANT_ADMIN', 'MANAGER', 'ATTENDANT', 'SALES', 'FINANCE')),
+        role text NOT NULL ${checkIn('role', ROLES)},
         password_hash text NOT NULL,
         active boolean NOT NULL DEFAULT true,
         created_at timestamptz NOT NULL DEFAULT now(),
@@ -100,7 +102,7 @@ export const platformCore: Migration = {
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         tenant_id uuid,
         occurred_at timestamptz NOT NULL DEFAULT now(),
-        actor_type text NOT NULL CHECK (actor_type IN ('user', 'api_key', 'system')),
+        actor_type text NOT NULL ${checkIn('actor_type', ACTOR_TYPES)},
         actor_id text,
         action text NOT NULL,
         entity_type text NOT NULL,
@@ -118,49 +120,44 @@ export const platformCore: Migration = {
         FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();
     `);
 
-    // Tenant isolation. Rows with no tenant (the platform's super admins and their sessions,
-    // platform audit events) are visible only in the platform context.
+    // Tenant isolation. Rows with no tenant are visible only in the platform context.
     await isolate(knex, 'tenants', `id = app_current_tenant() OR app_platform_access()`);
-    for (const table of ['users', 'refresh_tokens', 'audit_events']) {
-      await isolate(knex, table, `tenant_id = app_current_tenant() OR (tenant_id IS NULL AND app_platform_access())`);
-    }
-    for (const table of ['tenant_settings', 'api_keys', 'whatsapp_channels']) {
-      await isolate(knex, table, `tenant_id = app_current_tenant()`);
-    }
+    for (const table of ['users', 'refresh_tokens', 'audit_events']) await isolate(knex, table, TENANT_OR_PLATFORM);
+    for (const table of ['tenant_settings', 'api_keys', 'whatsapp_channels']) await isolate(knex, table, TENANT_ONLY);
 
-    await knex.raw(`
-      GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, tenant_settings, users, refresh_tokens, api_keys, whatsapp_channels TO ??;
-      GRANT SELECT, INSERT ON audit_events TO ??;
-    `, [app, app]);
+    await grantToApp(knex, roles, ['tenants', 'tenant_settings', 'users', 'refresh_tokens', 'api_keys', 'whatsapp_channels']);
+    await grantToApp(knex, roles, ['audit_events'], 'SELECT, INSERT');
 
     // Look-ups that must run before the tenant is known. Each returns only what the caller needs
     // to authenticate; everything after that runs in the tenant's context.
-    await knex.raw(`
-      GRANT SELECT ON tenants, users, refresh_tokens, api_keys TO ??;
-
-      CREATE FUNCTION auth_find_login(p_email text)
-        RETURNS TABLE (id uuid, tenant_id uuid, role text, password_hash text, active boolean, tenant_status text)
-        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    await definerLookups(knex, roles, ['tenants', 'users', 'refresh_tokens', 'api_keys'], [
+      {
+        name: 'auth_find_login',
+        params: 'p_email text',
+        returns: 'TABLE (id uuid, tenant_id uuid, role text, password_hash text, active boolean, tenant_status text)',
+        body: `
           SELECT u.id, u.tenant_id, u.role, u.password_hash, u.active, t.status
           FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id
-          WHERE u.email = lower(p_email) $$;
-
-      CREATE FUNCTION auth_find_refresh_token(p_id uuid)
-        RETURNS TABLE (id uuid, tenant_id uuid, user_id uuid, family_id uuid, token_hash text,
-                       expires_at timestamptz, used_at timestamptz, revoked_at timestamptz)
-        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+          WHERE u.email = lower(p_email)`,
+      },
+      {
+        name: 'auth_find_refresh_token',
+        params: 'p_id uuid',
+        returns: `TABLE (id uuid, tenant_id uuid, user_id uuid, family_id uuid, token_hash text,
+                       expires_at timestamptz, used_at timestamptz, revoked_at timestamptz)`,
+        body: `
           SELECT r.id, r.tenant_id, r.user_id, r.family_id, r.token_hash, r.expires_at, r.used_at, r.revoked_at
-          FROM refresh_tokens r WHERE r.id = p_id $$;
-
-      CREATE FUNCTION auth_find_api_key(p_id uuid)
-        RETURNS TABLE (id uuid, tenant_id uuid, key_hash text, scopes text[], expires_at timestamptz,
-                       revoked_at timestamptz, tenant_status text)
-        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+          FROM refresh_tokens r WHERE r.id = p_id`,
+      },
+      {
+        name: 'auth_find_api_key',
+        params: 'p_id uuid',
+        returns: `TABLE (id uuid, tenant_id uuid, key_hash text, scopes text[], expires_at timestamptz,
+                       revoked_at timestamptz, tenant_status text)`,
+        body: `
           SELECT k.id, k.tenant_id, k.key_hash, k.scopes, k.expires_at, k.revoked_at, t.status
-          FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.id = p_id $$;
-    `, [roles.auth]);
-    for (const fn of ['auth_find_login(text)', 'auth_find_refresh_token(uuid)', 'auth_find_api_key(uuid)']) {
-      await knex.raw(`ALTER FUNCTION ${fn} OWNER TO ??; REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC; GRANT EXECUTE ON FUNCTION ${fn} TO ??;`, [roles.auth, app]);
-    }
+          FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.id = p_id`,
+      },
+    ]);
   },
 };

@@ -1,6 +1,15 @@
 import type { Knex } from 'knex';
 import type { Migration } from './index';
-import { isolate, TENANT_ONLY } from './rls';
+import {
+  CONVERSATION_STATUSES,
+  ESCALATION_REQUESTER_TYPES,
+  ESCALATION_STATUSES,
+  IA_LOCKED_STATUSES,
+  MESSAGE_DIRECTIONS,
+  MESSAGE_SENDER_TYPES,
+  MESSAGE_STATUSES,
+} from '../../domain/conversation-statuses';
+import { checkIn, definerLookups, sqlList, tenantTables } from './rls';
 
 // The WhatsApp inbox: Meta apps, contacts, conversations, their messages and delivery statuses,
 // escalations to people, downloaded media, the tenant's FAQ and AI settings, and where the
@@ -45,9 +54,9 @@ export const conversations: Migration = {
         contact_id uuid NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
         channel_id uuid NOT NULL REFERENCES whatsapp_channels(id) ON DELETE CASCADE,
         workflow_id text NOT NULL,
-        status text NOT NULL CHECK (status IN ('ai', 'escalated', 'assigned', 'closed')),
+        status text NOT NULL ${checkIn('status', CONVERSATION_STATUSES)},
         -- The seeds' iaLocked: a person owns the conversation and the AI stays silent.
-        ia_locked boolean GENERATED ALWAYS AS (status IN ('escalated', 'assigned')) STORED,
+        ia_locked boolean GENERATED ALWAYS AS (status IN ${sqlList(IA_LOCKED_STATUSES)}) STORED,
         assignee_id uuid REFERENCES users(id) ON DELETE SET NULL,
         team text,
         intent text,
@@ -85,14 +94,14 @@ export const conversations: Migration = {
         tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
         conversation_id uuid NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
         contact_id uuid NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
-        direction text NOT NULL CHECK (direction IN ('inbound', 'outbound', 'internal')),
-        sender_type text NOT NULL CHECK (sender_type IN ('contact', 'ai', 'user', 'automation', 'system')),
+        direction text NOT NULL ${checkIn('direction', MESSAGE_DIRECTIONS)},
+        sender_type text NOT NULL ${checkIn('sender_type', MESSAGE_SENDER_TYPES)},
         sender_id text,
         type text NOT NULL,
         body text NOT NULL DEFAULT '',
         payload jsonb NOT NULL DEFAULT '{}'::jsonb,
         wamid text,
-        status text NOT NULL CHECK (status IN ('received', 'pending', 'accepted', 'sent', 'delivered', 'read', 'played', 'failed', 'note')),
+        status text NOT NULL ${checkIn('status', MESSAGE_STATUSES)},
         error jsonb,
         media_id uuid REFERENCES media(id) ON DELETE SET NULL,
         context_wamid text,
@@ -129,10 +138,10 @@ export const conversations: Migration = {
         id uuid PRIMARY KEY,
         tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
         conversation_id uuid NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-        status text NOT NULL CHECK (status IN ('waiting', 'accepted', 'resolved', 'cancelled')),
+        status text NOT NULL ${checkIn('status', ESCALATION_STATUSES)},
         reason text NOT NULL,
         intent text,
-        requested_by_type text NOT NULL CHECK (requested_by_type IN ('ai', 'contact', 'user', 'api_key', 'system')),
+        requested_by_type text NOT NULL ${checkIn('requested_by_type', ESCALATION_REQUESTER_TYPES)},
         requested_by_id text,
         team text,
         sla_due_at timestamptz,
@@ -178,30 +187,27 @@ export const conversations: Migration = {
       );
     `);
 
-    for (const table of ['meta_apps', 'contacts', 'conversations', 'media', 'messages', 'message_status_events', 'escalations', 'faq_entries', 'ai_settings', 'automation_endpoints']) {
-      await isolate(knex, table, TENANT_ONLY);
-      await knex.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON ?? TO ??`, [table, roles.app]);
-    }
+    await tenantTables(knex, roles, ['meta_apps', 'contacts', 'conversations', 'media', 'messages', 'message_status_events', 'escalations', 'faq_entries', 'ai_settings', 'automation_endpoints']);
 
     // The webhook learns the tenant from the payload (phone_number_id) or the URL (app id),
     // before any tenant context exists: these two look-ups are all it may do before that.
-    await knex.raw(`
-      GRANT SELECT ON meta_apps, whatsapp_channels TO ??;
-
-      CREATE FUNCTION webhook_find_app(p_app_id text)
-        RETURNS TABLE (id uuid, tenant_id uuid, app_secret_sealed text, verify_token_sealed text)
-        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-          SELECT a.id, a.tenant_id, a.app_secret_sealed, a.verify_token_sealed FROM meta_apps a WHERE a.app_id = p_app_id $$;
-
-      CREATE FUNCTION webhook_find_channels(p_phone_number_ids text[])
-        RETURNS TABLE (phone_number_id text, channel_id uuid, tenant_id uuid, meta_app_id uuid, tenant_status text)
-        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    await definerLookups(knex, roles, ['meta_apps', 'whatsapp_channels'], [
+      {
+        name: 'webhook_find_app',
+        params: 'p_app_id text',
+        returns: 'TABLE (id uuid, tenant_id uuid, app_secret_sealed text, verify_token_sealed text)',
+        body: `
+          SELECT a.id, a.tenant_id, a.app_secret_sealed, a.verify_token_sealed FROM meta_apps a WHERE a.app_id = p_app_id`,
+      },
+      {
+        name: 'webhook_find_channels',
+        params: 'p_phone_number_ids text[]',
+        returns: 'TABLE (phone_number_id text, channel_id uuid, tenant_id uuid, meta_app_id uuid, tenant_status text)',
+        body: `
           SELECT c.phone_number_id, c.id, c.tenant_id, c.meta_app_id, t.status
           FROM whatsapp_channels c JOIN tenants t ON t.id = c.tenant_id
-          WHERE c.phone_number_id = ANY(p_phone_number_ids) $$;
-    `, [roles.auth]);
-    for (const fn of ['webhook_find_app(text)', 'webhook_find_channels(text[])']) {
-      await knex.raw(`ALTER FUNCTION ${fn} OWNER TO ??; REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC; GRANT EXECUTE ON FUNCTION ${fn} TO ??;`, [roles.auth, roles.app]);
-    }
+          WHERE c.phone_number_id = ANY(p_phone_number_ids)`,
+      },
+    ]);
   },
 };

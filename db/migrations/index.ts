@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import { platformCore } from './001_platform_core';
 import { conversations } from './002_conversations';
+import type { MigrationRoles } from './rls';
 
 export interface Migration {
   name: string;
-  up(knex: Knex, roles: { app: string; auth: string }): Promise<void>;
+  up(knex: Knex, roles: MigrationRoles): Promise<void>;
 }
 
 // Listed explicitly (not read from disk) so migrations run the same under tsx, a bundle or a test.

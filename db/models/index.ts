@@ -1,0 +1,6 @@
+// The objection models, one file per area; `import { X } from '../db/models'` reads them all.
+export * from './platform';
+export * from './conversations';
+export * from './whatsapp';
+export * from './assistant';
+export * from './automations';
