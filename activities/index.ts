@@ -4,6 +4,7 @@ import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
 import { mediaActivities } from './media';
 import { messagingActivities } from './messaging';
+import { withPermanentFailures } from './permanent-failures';
 import { tenantActivities } from './tenants';
 import { triageActivities } from './triage';
 import { userActivities } from './users';
@@ -11,8 +12,9 @@ import { whatsappActivities } from './whatsapp';
 
 export type { ActivityDeps } from './deps';
 
+// Errors no retry can fix fail at the first attempt, for every activity (see permanent-failures.ts).
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withPermanentFailures(deps.knex, {
     ...tenantActivities(deps),
     ...userActivities(deps),
     ...channelActivities(deps),
@@ -22,7 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...mediaActivities(deps),
     ...triageActivities(deps),
     ...automationActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

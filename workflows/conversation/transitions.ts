@@ -28,9 +28,9 @@ export interface Refusal {
   message: string; // pt-BR: the API shows it to the person who asked
 }
 
-// When an escalation waiting from `from` must be accepted: the SLA counts business time only,
-// so a guest who writes at night gives the team until the opening plus the SLA. Null when the
-// calendar has no opening ahead (every day closed).
+// When an escalation waiting from `from` must be accepted: the clock starts at the next business
+// opening (now, within hours), so a guest who writes at night gives the team until the opening
+// plus the SLA. Null when the calendar has no opening ahead (every day closed).
 export function slaDueAt(settings: TenantSettings, from: number): number | null {
   const opening = nextBusinessOpening(settings, from);
   if (!opening) return null;
