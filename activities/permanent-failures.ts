@@ -61,7 +61,8 @@ async function classify(knex: Knex, activity: string, input: unknown, err: unkno
   const what = gone ? `tenant ${tenantId as string} is gone` : cause.reason;
   return ApplicationFailure.create({
     type,
-    message: `${activity}: ${what} (${[cause.sqlState, cause.constraint].filter(Boolean).join(' ') || cause.reason}): ${(err as Error).message}`,
+    // The statement and Postgres' own words travel in the cause; the message stays readable.
+    message: `${activity}: ${what} (${[cause.sqlState, cause.constraint].filter(Boolean).join(' ') || cause.reason})`,
     nonRetryable: true,
     details: [{ activity, ...cause, ...(typeof tenantId === 'string' ? { tenantId } : {}) }],
     cause: err instanceof Error ? err : undefined,

@@ -55,7 +55,7 @@ import * as rules from './transitions';
 // Database steps take milliseconds: run as local activities, inside the workflow task, so a
 // message costs one round trip to the server instead of three (measured with bench:webhook).
 // Failures no retry can fix arrive non-retryable from the activities themselves.
-const store = proxyLocalActivities<Activities>({
+const localStore = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -69,7 +69,7 @@ const media = proxyActivities<Activities>({
 
 // The AI gets one retry on a passing failure; after that the guest is better served by a person.
 // Local too: its answer is needed before anything else happens in the conversation.
-const ai = proxyLocalActivities<Activities>({
+const localAi = proxyLocalActivities<Activities>({
   startToCloseTimeout: '25 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes: ['AiAnswerInvalid', 'AiUnavailable'] },
 });
@@ -117,6 +117,29 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   const ids = { tenantId, conversationId: s.conversationId, contactId, channelId };
   let wake = false;
   let failure: ConversationFailure | undefined;
+
+  // One local activity at a time. An update handler's database step running beside the main
+  // loop's made the order of the update's completion and the loop's next command depend on
+  // whether the two results reached the workflow in one activation or two, which differs
+  // between a live run and its replay (a nondeterminism error, seen with an attendant accepting
+  // while the guest's messages were being stored). In turn, each result arrives on its own.
+  // Runs recorded before this ran them side by side, and replay as they ran.
+  const oneLocalActivityAtATime = patched('serial-local-activities');
+  let localTurn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T extends object>(activities: T): T =>
+    new Proxy(activities, {
+      get(target, name) {
+        const activity = Reflect.get(target, name) as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) => {
+          if (!oneLocalActivityAtATime) return activity(...args);
+          const run = localTurn.then(() => activity(...args));
+          localTurn = run.catch(() => undefined);
+          return run;
+        };
+      },
+    });
+  const store = inTurn(localStore);
+  const ai = inTurn(localAi);
 
   const windowOpen = (at: number) => isWindowOpen(s.lastInboundAt, at, { lastReferralAtMs: s.lastReferralAt });
 
@@ -172,6 +195,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
       if (e instanceof ActivityFailure && e.activityType) step = e.activityType;
       if (e instanceof ApplicationFailure && isPermanentFailureType(e.type)) {
+        // The activities' classification names the activity (a local one's failure may not).
+        const named = (e.details?.[0] as { activity?: unknown } | undefined)?.activity;
+        if (typeof named === 'string') step = named;
         failure ??= { type: e.type, message: e.message, step };
         wake = true;
         return true;
