@@ -301,23 +301,24 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   );
 
   // --- Steps -------------------------------------------------------------------------------
-  // The new state first (so the handlers that run while the change is recorded see it), then the record.
-  async function apply(actor: Actor, t: rules.Transition<ConversationState> | null): Promise<boolean> {
-    if (!t) return false;
+  // The new state first (so the handlers that run while the change is recorded see it), then the
+  // record. Plain functions handing back the activity's own promise: the steps resume exactly
+  // when the record is done, as before the rules moved out (replays of older runs see the same order).
+  function apply(actor: Actor, t: rules.Transition<ConversationState> | null): Promise<void> | undefined {
+    if (!t) return undefined;
     s = t.state;
     wake = true;
-    await store.recordConversationChange({ ...ids, actor, change: t.change });
-    return true;
+    return store.recordConversationChange({ ...ids, actor, change: t.change });
   }
 
-  async function assign(userId: string, actor: Actor): Promise<void> {
-    await apply(actor, rules.accept(s, { userId, now: Date.now() }));
+  function assign(userId: string, actor: Actor): Promise<void> | undefined {
+    return apply(actor, rules.accept(s, { userId, now: Date.now() }));
   }
 
   async function escalate(reason: string, by: Actor, team?: string): Promise<void> {
     if (s.status !== 'ai') return; // already with people (checked before drawing an id)
     const now = Date.now();
-    if (!(await apply(by, rules.escalate(s, { escalationId: uuid4(), reason, team, now })))) return;
+    await apply(by, rules.escalate(s, { escalationId: uuid4(), reason, team, now }));
     await tellGuest(now, by.type === 'system' && rules.isAssistantHandoff(reason));
   }
 
