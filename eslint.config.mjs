@@ -12,6 +12,27 @@ const nodeBuiltins = builtinModules
   .flatMap((m) => [m, `node:${m}`]);
 const ioLibraries = ['pg', 'knex', 'objection', 'ioredis', 'openai', 'koa', '@koa/router', 'socket.io', 'pino', 'jose', '@node-rs/argon2', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
 
+// Our folders, reached by a relative path from any depth (`../db/x`, `../../db`, `../../../infra/...`).
+const ourFolder = (names) => `^(\\.{1,2}/)+(${names.join('|')})(/|$)`;
+
+// The options of the determinism rule: no I/O library or Node built-in (types allowed), `typesOnly`
+// folders by type only, `never` folders not at all.
+function determinism(typesOnly, never) {
+  return {
+    paths: [...nodeBuiltins, ...ioLibraries].map((name) => ({
+      name,
+      message: 'Workflow and domain code must stay deterministic: do I/O in activities.',
+      allowTypeImports: true,
+    })),
+    patterns: [
+      ...(typesOnly.length
+        ? [{ regex: ourFolder(typesOnly), message: 'Workflows import activities by type only; side effects live in activities.', allowTypeImports: true }]
+        : []),
+      { regex: ourFolder(never), message: 'Workflow and domain code never import this layer (not even its types): side effects live in activities.' },
+    ],
+  };
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'temporal-docker/**'] },
   js.configs.recommended,
@@ -42,24 +63,11 @@ export default tseslint.config(
   },
   {
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [...nodeBuiltins, ...ioLibraries].map((name) => ({
-            name,
-            message: 'Workflow and domain code must stay deterministic: do I/O in activities.',
-            allowTypeImports: true,
-          })),
-          patterns: [
-            {
-              group: ['../activities/*', '../api/*', '../db/*', '../infra/*', '../workers/*'],
-              message: 'Workflows import activities by type only; side effects live in activities.',
-              allowTypeImports: true,
-            },
-          ],
-        },
-      ],
-    },
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', determinism(['activities'], ['api', 'db', 'infra', 'workers', 'scripts'])] },
+  },
+  {
+    // Pure rules import nothing of ours but each other, not even types.
+    files: ['domain/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', determinism([], ['activities', 'api', 'db', 'infra', 'workers', 'scripts', 'workflows'])] },
   },
 );

@@ -4,6 +4,7 @@ import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
 import { mediaActivities } from './media';
 import { messagingActivities } from './messaging';
+import { withPermanentFailures } from './permanent-failures';
 import { tenantActivities } from './tenants';
 import { triageActivities } from './triage';
 import { userActivities } from './users';
@@ -11,6 +12,7 @@ import { whatsappActivities } from './whatsapp';
 
 export type { ActivityDeps } from './deps';
 
+// Errors no retry can fix fail at the first attempt, for every activity (see permanent-failures.ts).
 export function createActivities(deps: ActivityDeps) {
   const factories = {
     tenants: tenantActivities(deps),
@@ -24,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     automations: automationActivities(deps),
   };
   assertDistinctActivityNames(factories);
-  return {
+  return withPermanentFailures(deps.knex, {
     ...factories.tenants,
     ...factories.users,
     ...factories.channels,
@@ -34,7 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.media,
     ...factories.triage,
     ...factories.automations,
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

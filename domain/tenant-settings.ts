@@ -27,6 +27,8 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
+const DEFAULT_HANDOFF_MESSAGE = 'Vou chamar alguém da nossa equipe para continuar o atendimento.';
+
 export const tenantSettingsSchema = z.object({
   timeZone: z.string().refine(isValidTimeZone, 'unknown IANA time zone'),
   locale: z.literal('pt-BR'),
@@ -44,6 +46,10 @@ export const tenantSettingsSchema = z.object({
   conversation: z.object({
     inactivityCloseHours: z.number().positive().max(24 * 30),
     outOfHoursMessage: z.string().min(1).max(1024),
+    // What the guest hears, inside business hours, the moment the assistant hands them to people.
+    // Defaulted here so settings stored before these fields existed still parse.
+    handoffNoticeEnabled: z.boolean().default(true),
+    handoffMessage: z.string().trim().min(1).max(1024).default(DEFAULT_HANDOFF_MESSAGE),
   }),
 });
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
@@ -69,6 +75,8 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
     inactivityCloseHours: 24,
     outOfHoursMessage:
       'Olá! Recebemos sua mensagem, mas nossa equipe está fora do horário de atendimento. Responderemos assim que possível.',
+    handoffNoticeEnabled: true,
+    handoffMessage: DEFAULT_HANDOFF_MESSAGE,
   },
 };
 
@@ -84,6 +92,8 @@ export const tenantSettingsPatchSchema = z
       .object({
         inactivityCloseHours: z.number().int().min(1).max(24 * 30),
         outOfHoursMessage: tenantSettingsSchema.shape.conversation.shape.outOfHoursMessage,
+        handoffNoticeEnabled: z.boolean(),
+        handoffMessage: z.string().trim().min(1).max(1024),
       })
       .partial()
       .strict(),

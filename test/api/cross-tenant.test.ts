@@ -42,6 +42,11 @@ describe('cross-tenant isolation matrix', () => {
         return c?.status === 'escalated' && c;
       });
       ids[name].conversationId = conv.id;
+      // The guest then hears a notice (a person is coming, or the team is out of hours); once it is
+      // stored as sent, the conversation writes nothing more on its own during the matrix.
+      await until('handoff notice sent', () =>
+        withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('messages').where({ conversationId: conv.id, direction: 'outbound', status: 'accepted' }).first()),
+      );
     }
   });
   after(() => stack.stop());

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
 import { resolveContactId } from '../../db/contacts';
 import { withTenant } from '../../db/tenant-scope';
 import { conversation, conversationStateQuery, conversationWorkflowId } from '../../workflows/conversation';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../domain/tenant-settings';
+import { workflowBundle } from '../../workers/worker';
 import { GRAPH_ERRORS } from '../fakes/graph-api';
+import { lastUserText } from '../fakes/openai';
 import { textMessage } from '../fakes/meta-payloads';
 import { addUser } from '../support/fixtures';
 import { recordHistory } from '../support/histories';
@@ -51,6 +54,8 @@ describe('conversation lifecycle', () => {
     await guestSays(stack, t, guest, 'Quero falar com um atendente');
     const conv = await waitStatus(t, guest, 'escalated');
     assert.equal(conv.iaLocked, true);
+    // Within business hours the guest hears at once that a person will take over.
+    await stack.graph.waitForSent((m) => m.to === guest && m.text === DEFAULT_TENANT_SETTINGS.conversation.handoffMessage);
     const queue = await stack.api.get('/api/escalations', { token: attendant.token });
     assert.equal(queue.status, 200);
     assert.ok(queue.body.items.some((e: any) => e.conversationId === conv.id && e.status === 'waiting' && e.reason === 'guest_asked_for_person'));
@@ -58,7 +63,7 @@ describe('conversation lifecycle', () => {
     // With people in charge, the AI stays silent.
     await guestSays(stack, t, guest, 'Alô? Tem alguém aí?');
     await new Promise((r) => setTimeout(r, 1_000));
-    assert.equal(stack.graph.sentTo(guest).length, 1);
+    assert.equal(stack.graph.sentTo(guest).length, 2, 'the AI’s answer and the handoff notice, nothing more');
 
     const accepted = await stack.api.post(`/api/conversations/${conv.id}/accept`, { token: attendant.token });
     assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
@@ -91,7 +96,7 @@ describe('conversation lifecycle', () => {
     const msgs = await messagesOf(stack, t.tenantId, conv.id);
     assert.deepEqual(
       msgs.map((m: any) => `${m.direction}:${m.senderType}`),
-      ['inbound:contact', 'outbound:ai', 'inbound:contact', 'inbound:contact', 'outbound:user', 'internal:user', 'inbound:contact', 'outbound:ai'],
+      ['inbound:contact', 'outbound:ai', 'inbound:contact', 'outbound:system', 'inbound:contact', 'outbound:user', 'internal:user', 'inbound:contact', 'outbound:ai'],
     );
     const esc = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('escalations').where({ conversationId: conv.id }).first());
     assert.equal(esc.status, 'resolved');
@@ -99,6 +104,81 @@ describe('conversation lifecycle', () => {
     const audit = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('audit_events').where({ entityId: conv.id }).orderBy('id').pluck('action'));
     assert.deepEqual(audit, ['conversation.escalated', 'conversation.accepted', 'conversation.note_added', 'conversation.transferred', 'conversation.resolved']);
     await recordHistory(stack, conv.workflowId, 'conversation-escalated-resolved');
+  });
+
+  it('within business hours, a guest the assistant hands over hears so at once, once per escalation', async () => {
+    const t = await openTenant();
+    const guest = guestPhone();
+    const attendant = await addUser(stack, t, 'ATTENDANT');
+    const notice = DEFAULT_TENANT_SETTINGS.conversation.handoffMessage;
+    // The assistant cannot answer this one and decides to hand it over.
+    stack.openai!.respondWith((req) =>
+      /reserva/.test(lastUserText(req))
+        ? { action: 'escalate', intent: 'booking', confidence: 0.9, reason: 'wants to book' }
+        : { action: 'reply', reply: `Resposta automática: ${lastUserText(req)}`, intent: 'question', confidence: 0.9 },
+    );
+    try {
+      await guestSays(stack, t, guest, 'Queria fazer uma reserva para o feriado');
+      const first = await stack.graph.waitForSent((m) => m.to === guest, 10_000);
+      assert.equal(first.text, notice, 'the first thing the guest hears is the handoff notice');
+      const conv = await waitStatus(t, guest, 'escalated');
+      const esc = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('escalations').where({ conversationId: conv.id }).first());
+      assert.deepEqual([esc.reason, esc.outOfHours], ['ai:wants to book', false]);
+
+      // More messages while waiting, the last one as an attendant accepts (both stored at once): no second notice.
+      await guestSays(stack, t, guest, 'Alguém?');
+      const [, accepted] = await Promise.all([
+        guestSays(stack, t, guest, 'Oi??'),
+        stack.api.post(`/api/conversations/${conv.id}/accept`, { token: attendant.token }),
+      ]);
+      assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+      assert.equal(accepted.body.escalation.handoffNoticeSent, true);
+      // The attendant's reply goes out after every earlier message was handled: the conversation handles them in order.
+      await stack.api.post(`/api/conversations/${conv.id}/reply`, { token: attendant.token, body: { text: 'Oi! Aqui é a recepção.' } });
+      await stack.graph.waitForSent((m) => m.to === guest && m.text === 'Oi! Aqui é a recepção.');
+      assert.deepEqual(stack.graph.sentTo(guest).map((m) => m.text), [notice, 'Oi! Aqui é a recepção.']);
+      const out = (await messagesOf(stack, t.tenantId, conv.id)).filter((m: any) => m.direction === 'outbound');
+      assert.deepEqual(out.map((m: any) => `${m.senderType}:${m.body}`), [`system:${notice}`, 'user:Oi! Aqui é a recepção.']);
+
+      // Resolved and handed over again (the guest asks for a person this time): a new escalation, a new notice.
+      assert.equal((await stack.api.post(`/api/conversations/${conv.id}/resolve`, { token: attendant.token })).status, 200);
+      await guestSays(stack, t, guest, 'Quero falar com uma pessoa de novo');
+      await until('a second notice', async () => stack.graph.sentTo(guest).filter((m) => m.text === notice).length === 2);
+
+      // Today's code replays its own fresh history, the notice's patch marker included (and the
+      // accept that overlapped a guest's message, which once replayed in another order).
+      const history = await stack.deps.temporal.client.workflow.getHandle(conv.workflowId).fetchHistory();
+      assert.ok(history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'), 'the notice is guarded by a patch');
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, conv.workflowId);
+    } finally {
+      stack.openai!.respondWith();
+    }
+  });
+
+  it('no handoff notice when the tenant turned it off, nor when staff take the conversation', async () => {
+    const off = await openTenant({ conversation: { ...DEFAULT_TENANT_SETTINGS.conversation, handoffNoticeEnabled: false } });
+    const on = await openTenant();
+    const attendantOff = await addUser(stack, off, 'ATTENDANT');
+    const attendantOn = await addUser(stack, on, 'ATTENDANT');
+
+    // Turned off: the guest asks for a person and hears nothing until the attendant writes.
+    const guest = guestPhone();
+    await guestSays(stack, off, guest, 'Quero falar com um atendente');
+    const conv = await waitStatus(off, guest, 'escalated');
+    await stack.api.post(`/api/conversations/${conv.id}/reply`, { token: attendantOff.token, body: { text: 'Olá, sou a Ana.' } });
+    await stack.graph.waitForSent((m) => m.to === guest && m.text === 'Olá, sou a Ana.');
+    assert.deepEqual(stack.graph.sentTo(guest).map((m) => m.text), ['Olá, sou a Ana.']);
+
+    // Staff escalate a conversation the AI was answering: the guest is not told.
+    const other = guestPhone();
+    await guestSays(stack, on, other, 'Vocês têm estacionamento?');
+    await stack.graph.waitForSent((m) => m.to === other);
+    const running = await until('conversation', () => conversationOf(stack, on.tenantId, other));
+    const escalated = await stack.api.post(`/api/conversations/${running.id}/escalate`, { token: attendantOn.token, body: { reason: 'cliente VIP' } });
+    assert.equal(escalated.status, 200, JSON.stringify(escalated.body));
+    await stack.api.post(`/api/conversations/${running.id}/reply`, { token: attendantOn.token, body: { text: 'Olá, sou o Beto.' } });
+    await stack.graph.waitForSent((m) => m.to === other && m.text === 'Olá, sou o Beto.');
+    assert.equal(stack.graph.sentTo(other).length, 2, 'the AI’s answer and the attendant’s, no notice');
   });
 
   it('an escalation not accepted within the SLA notifies managers again, each SLA period', async () => {
