@@ -43,7 +43,9 @@ const contactSchema = z.looseObject({
 });
 
 // Fields every message carries whatever its type. The type's own object is checked separately,
-// and only for types we model, so an unmodeled type (order, system…) never fails on its shape.
+// and only for types we model, so an unmodeled type (order, request_welcome…) never fails on its
+// shape: it is a guest's message all the same, stored as 'unsupported' with its raw object for the
+// attendant. `system` messages are not messages at all (see normalizeSystem).
 // `from` is optional because users with a WhatsApp username may arrive without a phone number,
 // identified by the business-scoped `from_user_id` (and the contact's `user_id`) instead.
 const messageSchema = z.looseObject({
