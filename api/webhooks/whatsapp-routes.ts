@@ -140,7 +140,8 @@ async function recordBatch(deps: ApiDeps, route: ChannelRoute, batch: WebhookBat
         const change = changes.shift()!;
         const result = await applyIdentityChange(trx, route.tenantId, change);
         contacts.clear(); // identifiers moved: resolve again
-        const level = result.outcome === 'updated' ? 'info' : 'warn';
+        // 'unknown' is also what a redelivered notice finds once applied: only a conflict needs eyes.
+        const level = result.outcome === 'conflict' ? 'warn' : 'info';
         log[level]({ tenantId: route.tenantId, wamid: change.wamid, kind: change.kind, ...result }, `contact identity change: ${result.outcome}`);
       }
     };
