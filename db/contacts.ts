@@ -38,3 +38,41 @@ export async function resolveContactId(trx: Knex.Transaction, tenantId: string, 
   }
   return found.id as string;
 }
+
+export type IdentityChangeOutcome =
+  | { outcome: 'updated'; contactId: string }
+  | { outcome: 'unknown' } // no contact has the previous identifiers: nothing to update
+  | { outcome: 'conflict'; contactId: string; holderId: string }; // the new identifier is another contact's
+
+// A person's new phone number or business-scoped user id, reported by Meta, written onto the
+// contact that had the previous ones: the same contact (and so the same conversation) keeps
+// answering to them. When another contact already holds the new identifier (the person wrote
+// from it before the notice arrived) the two are kept apart rather than merged.
+export async function applyIdentityChange(
+  trx: Knex.Transaction,
+  tenantId: string,
+  change: { previous: ContactRef; current: ContactRef },
+): Promise<IdentityChangeOutcome> {
+  const { previous, current } = change;
+  const found = await trx('contacts')
+    .where((q) => {
+      if (previous.userId) q.orWhere({ userId: previous.userId });
+      if (previous.waId) q.orWhere({ waId: previous.waId });
+    })
+    // The business-scoped user id names one person for sure; a phone number may have been recycled.
+    .orderByRaw('user_id IS NOT DISTINCT FROM ? DESC', [previous.userId ?? null])
+    .first('id', 'waId', 'userId');
+  if (!found) return { outcome: 'unknown' };
+  const holder = await trx('contacts')
+    .whereNot({ id: found.id })
+    .andWhere((q) => {
+      if (current.waId) q.orWhere({ waId: current.waId });
+      if (current.userId) q.orWhere({ userId: current.userId });
+    })
+    .first('id');
+  if (holder) return { outcome: 'conflict', contactId: found.id as string, holderId: holder.id as string };
+  await trx('contacts')
+    .where({ id: found.id })
+    .update({ waId: current.waId ?? found.waId, userId: current.userId ?? found.userId, updatedAt: new Date() });
+  return { outcome: 'updated', contactId: found.id as string };
+}

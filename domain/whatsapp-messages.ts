@@ -43,11 +43,65 @@ export interface InboundMessage {
   media?: InboundMedia;
   location?: { latitude: number; longitude: number; name?: string; address?: string };
   interactive?: { kind: 'button_reply' | 'list_reply' | 'quick_reply'; id: string; title: string; description?: string };
+  // A WhatsApp Flow's answer (`interactive.nfm_reply`): `text` is formText(form), what the
+  // attendant reads; `fields` keeps the submitted values as Meta sent them.
+  form?: InboundForm;
   reaction?: { messageId: string; emoji?: string }; // emoji absent = reaction removed
   contextMessageId?: string; // the message this one answers or quotes
   referral?: Record<string, unknown>; // click-to-WhatsApp ad data (lead source)
   // Meta's type object as received, minus nothing: kept for the record and for types we do not model.
   raw: Record<string, unknown>;
+}
+
+export interface InboundForm {
+  name: string; // Meta's nfm_reply.name: 'flow', 'address_message'…
+  body?: string; // Meta's caption of the answer ('Sent' for flows)
+  fields: Record<string, unknown>; // response_json, parsed; {} when it was not a JSON object
+}
+
+// Internal to the flow's plumbing, meaningless to the attendant.
+const HIDDEN_FORM_FIELDS: ReadonlySet<string> = new Set(['flow_token']);
+
+const FORM_TITLES: Record<string, string> = { address_message: 'Endereço enviado' };
+const DEFAULT_FORM_TITLE = 'Formulário enviado';
+
+// The attendant's view of a flow answer, one bullet per submitted field in the order the flow
+// sent them:
+//   Formulário enviado:
+//   • nome: Ana
+//   • data: 2026-12-20
+// Booleans read "sim"/"não", lists are joined with ", ", empty values show "—", nested objects
+// are shown as JSON. With nothing to show, just the title and a full stop.
+export function formText(form: InboundForm): string {
+  const title = FORM_TITLES[form.name] ?? DEFAULT_FORM_TITLE;
+  const lines = Object.entries(form.fields)
+    .filter(([key]) => !HIDDEN_FORM_FIELDS.has(key))
+    .map(([key, value]) => `• ${key}: ${formValue(value)}`);
+  return lines.length ? `${title}:\n${lines.join('\n')}` : `${title}.`;
+}
+
+function formValue(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value === 'boolean') return value ? 'sim' : 'não';
+  if (typeof value === 'string') return value.trim() || '—';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (Array.isArray(value)) return value.length ? value.map(formValue).join(', ') : '—';
+  return JSON.stringify(value);
+}
+
+// A person's identifiers changing, as Meta reports it in a `system` message: a new phone number
+// (`user_changed_number`, formerly `customer_changed_number`) or a new business-scoped user id
+// (`user_changed_user_id`, which carries no phone number). It updates the contact and is not a
+// message: nothing is stored in the inbox and no conversation hears of it.
+export interface IdentityChange {
+  wamid: string;
+  timestamp: number; // unix seconds
+  kind: 'user_changed_number' | 'customer_changed_number' | 'user_changed_user_id';
+  previous: { waId?: string; userId?: string };
+  current: { waId?: string; userId?: string };
+  // How many of the batch's messages came before it in the payload, so it is applied in order:
+  // a guest's text from the old number still finds the old number.
+  afterMessages: number;
 }
 
 export const DELIVERY_STATUSES = ['sent', 'delivered', 'read', 'played', 'failed'] as const;
@@ -79,6 +133,7 @@ export interface WebhookBatch {
   displayPhoneNumber?: string;
   contacts: { waId?: string; userId?: string; profileName?: string }[];
   messages: InboundMessage[];
+  identityChanges: IdentityChange[];
   statuses: StatusUpdate[];
   errors: WhatsAppError[];
 }

@@ -29,6 +29,15 @@ export class RateLimits {
     }
   }
 
+  // Whether a consume now would be refused, without spending a point: lets a caller turn away a
+  // key that is already over its limit before doing anything costly for it.
+  async peek(name: string, key: string, points: number, durationSeconds: number): Promise<RateDecision> {
+    const res = await this.limiter(name, points, durationSeconds).get(key);
+    const consumed = res?.consumedPoints ?? 0;
+    if (res && consumed >= points) return { allowed: false, retryAfterSeconds: Math.ceil(res.msBeforeNext / 1000), remaining: 0 };
+    return { allowed: true, retryAfterSeconds: 0, remaining: points - consumed };
+  }
+
   async reset(name: string, key: string, points: number, durationSeconds: number): Promise<void> {
     await this.limiter(name, points, durationSeconds).delete(key);
   }

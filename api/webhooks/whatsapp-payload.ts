@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import {
   DELIVERY_STATUSES,
+  formText,
   type DeliveryStatus,
+  type IdentityChange,
   type InboundMessage,
   type InboundType,
   type StatusUpdate,
@@ -11,12 +13,13 @@ import {
 
 // Validation of Meta's WhatsApp webhook envelope and its normalization into the domain shapes.
 // Objects are loose at every level because Meta adds fields without notice and a new field must
-// not turn a delivery into a rejection; the fields Meta documents are still type-checked, so a
-// malformed or forged payload fails loudly with the path of what is wrong.
+// not turn a delivery into a rejection; the fields Meta documents are still type-checked, and
+// what fails is named by its path: the envelope refuses the delivery, anything inside it is
+// skipped on its own.
 
 export type WebhookIssue = { path: string; message: string };
 export type ParsedWebhook =
-  | { ok: true; batches: WebhookBatch[]; ignoredFields: string[] }
+  | { ok: true; batches: WebhookBatch[]; ignoredFields: string[]; skipped: WebhookIssue[] }
   | { ok: false; issues: WebhookIssue[] };
 
 // A payload of 1,000 bad updates would otherwise produce an issue list larger than the payload.
@@ -40,7 +43,9 @@ const contactSchema = z.looseObject({
 });
 
 // Fields every message carries whatever its type. The type's own object is checked separately,
-// and only for types we model, so an unmodeled type (order, system…) never fails on its shape.
+// and only for types we model, so an unmodeled type (order, request_welcome…) never fails on its
+// shape: it is a guest's message all the same, stored as 'unsupported' with its raw object for the
+// attendant. `system` messages are not messages at all (see normalizeSystem).
 // `from` is optional because users with a WhatsApp username may arrive without a phone number,
 // identified by the business-scoped `from_user_id` (and the contact's `user_id`) instead.
 const messageSchema = z.looseObject({
@@ -74,9 +79,15 @@ const TYPE_SCHEMAS = {
   }),
   contacts: z.array(z.looseObject({})),
   interactive: z
-    .looseObject({ type: nonEmpty, button_reply: replySchema.optional(), list_reply: replySchema.optional() })
+    .looseObject({
+      type: nonEmpty,
+      button_reply: replySchema.optional(),
+      list_reply: replySchema.optional(),
+      // A WhatsApp Flow's answer: `response_json` is the submitted fields as a JSON string.
+      nfm_reply: z.looseObject({ name: z.string().optional(), body: z.string().optional(), response_json: z.string() }).optional(),
+    })
     .superRefine((v, ctx) => {
-      if ((v.type === 'button_reply' || v.type === 'list_reply') && !v[v.type]) {
+      if ((v.type === 'button_reply' || v.type === 'list_reply' || v.type === 'nfm_reply') && !v[v.type]) {
         ctx.addIssue({ code: 'custom', path: [v.type], message: `required when interactive.type is '${v.type}'` });
       }
     }),
@@ -114,25 +125,38 @@ const statusSchema = z.looseObject({
   errors: z.array(errorSchema).optional(),
 });
 
+// What a `messages` change must hold to be routed at all; its lists are checked item by item
+// below, so one odd message or status never takes the others down with it.
 const messagesValueSchema = z.looseObject({
   messaging_product: z.literal('whatsapp').optional(),
   metadata: z.looseObject({ display_phone_number: z.string().optional(), phone_number_id: nonEmpty }),
-  contacts: z.array(contactSchema).optional(),
-  messages: z.array(messageSchema).optional(),
-  statuses: z.array(statusSchema).optional(),
-  errors: z.array(errorSchema).optional(),
+  contacts: z.array(z.unknown()).optional(),
+  messages: z.array(z.unknown()).optional(),
+  statuses: z.array(z.unknown()).optional(),
+  errors: z.array(z.unknown()).optional(),
 });
 
-// Only the envelope is checked here: a change's value is validated once its `field` says what
-// it is, so fields we do not handle (account_update, templates…) are skipped, never rejected.
+// Only the envelope can fail a delivery: it is what tells us this is Meta's WhatsApp webhook at
+// all. Each change is then judged on its own (see parseWhatsAppWebhook).
 export const whatsAppEnvelopeSchema = z.looseObject({
   object: z.literal('whatsapp_business_account'),
-  entry: z.array(
-    z.looseObject({
-      id: nonEmpty,
-      changes: z.array(z.looseObject({ field: nonEmpty, value: z.unknown() })),
-    }),
-  ),
+  entry: z.array(z.looseObject({ id: nonEmpty, changes: z.array(z.unknown()) })),
+});
+
+const changeSchema = z.looseObject({ field: nonEmpty, value: z.unknown() });
+
+// `system` messages: the user's phone number or business-scoped user id changed. Meta sends them
+// without a contacts entry, and `user_changed_user_id` without any phone number.
+const systemSchema = z.looseObject({
+  type: z.string().optional(),
+  body: z.string().optional(),
+  wa_id: nonEmpty.optional(), // the new phone number
+  new_wa_id: z.union([nonEmpty, z.number()]).optional(), // the same, before Graph API v12
+  customer: nonEmpty.optional(), // the old phone number, in `customer_changed_number`
+  user_id: nonEmpty.optional(), // the new business-scoped user id
+  previous_user_id: nonEmpty.optional(),
+  parent_user_id: nonEmpty.optional(),
+  previous_parent_user_id: nonEmpty.optional(),
 });
 
 export const whatsAppMessagesValueSchema = messagesValueSchema;
@@ -150,68 +174,122 @@ export function formatIssuePath(path: Path): string {
   return out;
 }
 
+// An envelope that is not Meta's is refused whole (400 with the paths). Inside a valid envelope
+// every change, message and status is judged on its own: one we cannot use (a field we do not
+// handle, a malformed item, a system event that changes nothing) is left out and listed in
+// `skipped` with its path, for the logs, and the rest of the delivery goes through. Refusing the
+// whole delivery would make Meta redeliver it, good messages included, for days.
 export function parseWhatsAppWebhook(json: unknown): ParsedWebhook {
-  const issues: WebhookIssue[] = [];
-  const report = (base: Path, error: z.ZodError) => {
-    for (const i of error.issues) {
-      if (issues.length < MAX_ISSUES) issues.push({ path: formatIssuePath([...base, ...i.path]), message: i.message });
-    }
-  };
-
   const envelope = whatsAppEnvelopeSchema.safeParse(json);
-  if (!envelope.success) {
-    report([], envelope.error);
-    return { ok: false, issues };
-  }
+  if (!envelope.success) return { ok: false, issues: issuesOf([], envelope.error) };
 
+  const skipped: WebhookIssue[] = [];
+  const skip = (at: Path, error: z.ZodError | string) => {
+    for (const i of issuesOf(at, error)) if (skipped.length < MAX_ISSUES) skipped.push(i);
+  };
   const batches: WebhookBatch[] = [];
   const ignored = new Set<string>();
   envelope.data.entry.forEach((entry, e) => {
-    entry.changes.forEach((change, c) => {
-      if (change.field !== 'messages') {
-        ignored.add(change.field);
+    entry.changes.forEach((rawChange, c) => {
+      const at: Path = ['entry', e, 'changes', c];
+      const change = changeSchema.safeParse(rawChange);
+      if (!change.success) return skip(at, change.error);
+      if (change.data.field !== 'messages') {
+        ignored.add(change.data.field);
         return;
       }
-      const at: Path = ['entry', e, 'changes', c, 'value'];
-      const value = messagesValueSchema.safeParse(change.value);
-      if (!value.success) return report(at, value.error);
-      const v = value.data;
-      const contacts = v.contacts ?? [];
-      const messages: InboundMessage[] = [];
-      (v.messages ?? []).forEach((m, k) => {
-        const normalized = normalizeMessage(m, contacts);
-        if (normalized.ok) messages.push(normalized.message);
-        else report([...at, 'messages', k, ...normalized.at], normalized.error);
-      });
-      batches.push({
-        wabaId: entry.id,
-        phoneNumberId: v.metadata.phone_number_id,
-        ...defined({ displayPhoneNumber: v.metadata.display_phone_number }),
-        contacts: contacts.map((ct) => defined({ waId: ct.wa_id, userId: ct.user_id, profileName: ct.profile?.name })),
-        messages,
-        statuses: (v.statuses ?? []).flatMap((s): StatusUpdate[] => {
-          // Meta sends statuses beyond the delivery lifecycle (`deleted`, `warning`…) and may add
-          // more; they say nothing about delivery, so they are dropped rather than failing the
-          // whole delivery, which Meta would then retry for days.
-          if (!isDeliveryStatus(s.status)) return [];
-          return [
-            {
-              wamid: s.id,
-              status: s.status,
-              timestamp: Number(s.timestamp),
-              recipient: defined({ waId: s.recipient_id, userId: s.recipient_user_id }),
-              errors: (s.errors ?? []).map(normalizeError),
-              ...defined({ bizOpaqueCallbackData: s.biz_opaque_callback_data, pricing: s.pricing, conversation: s.conversation }),
-            },
-          ];
-        }),
-        errors: (v.errors ?? []).map(normalizeError),
-      });
+      const value = messagesValueSchema.safeParse(change.data.value);
+      if (!value.success) return skip([...at, 'value'], value.error);
+      batches.push(normalizeValue(entry.id, value.data, [...at, 'value'], skip));
     });
   });
+  return { ok: true, batches, ignoredFields: [...ignored], skipped };
+}
 
-  if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, batches, ignoredFields: [...ignored] };
+type Skip = (at: Path, error: z.ZodError | string) => void;
+
+function normalizeValue(wabaId: string, v: z.output<typeof messagesValueSchema>, at: Path, skip: Skip): WebhookBatch {
+  // Each list item on its own: a bad one is skipped with its path, its neighbours are kept.
+  const each = <S extends z.ZodType>(list: unknown[] | undefined, key: string, schema: S): { item: z.output<S>; k: number }[] =>
+    (list ?? []).flatMap((raw, k) => {
+      const r = schema.safeParse(raw);
+      if (r.success) return [{ item: r.data as z.output<S>, k }];
+      skip([...at, key, k], r.error);
+      return [];
+    });
+
+  const contacts = each(v.contacts, 'contacts', contactSchema).map((x) => x.item);
+  const messages: InboundMessage[] = [];
+  const identityChanges: IdentityChange[] = [];
+  for (const { item: m, k } of each(v.messages, 'messages', messageSchema)) {
+    if (m.type === 'system') {
+      const change = normalizeSystem(m, messages.length);
+      if (change.ok) identityChanges.push(change.change);
+      else skip([...at, 'messages', k, ...change.at], change.reason);
+      continue;
+    }
+    const normalized = normalizeMessage(m, contacts);
+    if (normalized.ok) messages.push(normalized.message);
+    else skip([...at, 'messages', k, ...normalized.at], normalized.error);
+  }
+  const statuses = each(v.statuses, 'statuses', statusSchema).flatMap(({ item: s }): StatusUpdate[] => {
+    // Meta sends statuses beyond the delivery lifecycle (`deleted`, `warning`…) and may add
+    // more; they say nothing about delivery, so they are dropped.
+    if (!isDeliveryStatus(s.status)) return [];
+    return [
+      {
+        wamid: s.id,
+        status: s.status,
+        timestamp: Number(s.timestamp),
+        recipient: defined({ waId: s.recipient_id, userId: s.recipient_user_id }),
+        errors: (s.errors ?? []).map(normalizeError),
+        ...defined({ bizOpaqueCallbackData: s.biz_opaque_callback_data, pricing: s.pricing, conversation: s.conversation }),
+      },
+    ];
+  });
+  return {
+    wabaId,
+    phoneNumberId: v.metadata.phone_number_id,
+    ...defined({ displayPhoneNumber: v.metadata.display_phone_number }),
+    contacts: contacts.map((ct) => defined({ waId: ct.wa_id, userId: ct.user_id, profileName: ct.profile?.name })),
+    messages,
+    identityChanges,
+    statuses,
+    errors: each(v.errors, 'errors', errorSchema).map(({ item }) => normalizeError(item)),
+  };
+}
+
+function issuesOf(base: Path, error: z.ZodError | string): WebhookIssue[] {
+  if (typeof error === 'string') return [{ path: formatIssuePath(base), message: error }];
+  return error.issues.slice(0, MAX_ISSUES).map((i) => ({ path: formatIssuePath([...base, ...i.path]), message: i.message }));
+}
+
+type NormalizedSystem = { ok: true; change: IdentityChange } | { ok: false; at: Path; reason: string };
+
+// Which identifiers the person had and has now. Meta names the old ones on the message (`from`,
+// `from_user_id`) or, since August 2026, in `system.previous_user_id`; the new ones in `system`.
+function normalizeSystem(m: RawMessage, afterMessages: number): NormalizedSystem {
+  const parsed = systemSchema.safeParse(m.system);
+  if (!parsed.success) return { ok: false, at: ['system'], reason: parsed.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`).join('; ') };
+  const sys = parsed.data;
+  const kind = sys.type;
+  let previous: IdentityChange['previous'];
+  let current: IdentityChange['current'];
+  if (kind === 'user_changed_number' || kind === 'customer_changed_number') {
+    previous = defined({ waId: m.from ?? sys.customer, userId: sys.previous_user_id ?? m.from_user_id });
+    current = defined({ waId: sys.wa_id ?? (sys.new_wa_id === undefined ? undefined : String(sys.new_wa_id)), userId: sys.user_id });
+  } else if (kind === 'user_changed_user_id') {
+    // `from_user_id`, when Meta adds it, may already be the new id: only a different one is old.
+    const fromUser = m.from_user_id && m.from_user_id !== sys.user_id ? m.from_user_id : undefined;
+    previous = defined({ waId: m.from, userId: sys.previous_user_id ?? fromUser });
+    current = defined({ userId: sys.user_id });
+  } else {
+    return { ok: false, at: ['system', 'type'], reason: `system event '${kind ?? ''}' changes no identifier we keep` };
+  }
+  if (!previous.waId && !previous.userId) return { ok: false, at: ['system'], reason: `${kind}: no previous identifier to find the contact by` };
+  if (!current.waId && !current.userId) return { ok: false, at: ['system'], reason: `${kind}: no new identifier` };
+  if (current.waId === previous.waId && current.userId === previous.userId) return { ok: false, at: ['system'], reason: `${kind}: nothing changed` };
+  return { ok: true, change: { wamid: m.id, timestamp: Number(m.timestamp), kind, previous, current, afterMessages } };
 }
 
 const deliveryStatuses: ReadonlySet<string> = new Set(DELIVERY_STATUSES);
@@ -279,8 +357,13 @@ function normalizeMessage(m: RawMessage, contacts: RawContact[]): Normalized {
       const o = TYPE_SCHEMAS.interactive.safeParse(m.interactive);
       if (!o.success) return invalid(o.error);
       const d = o.data;
-      // Flow answers (nfm_reply) and other interactive kinds have no place in the domain shape yet;
-      // they travel as unsupported with the raw object so nothing is lost.
+      if (d.type === 'nfm_reply' && d.nfm_reply) {
+        const r = d.nfm_reply;
+        const form = defined({ name: r.name || 'flow', body: r.body, fields: parseFormFields(r.response_json) });
+        return ok('interactive', formText(form), { form });
+      }
+      // Other interactive kinds have no place in the domain shape yet; they travel as unsupported
+      // with the raw object so nothing is lost.
       const kind: 'button_reply' | 'list_reply' | undefined =
         d.type === 'button_reply' || d.type === 'list_reply' ? d.type : undefined;
       const reply = kind && d[kind];
@@ -300,6 +383,17 @@ function normalizeMessage(m: RawMessage, contacts: RawContact[]): Normalized {
       const emoji = o.data.emoji || undefined;
       return ok('reaction', emoji ?? '', { reaction: defined({ messageId: o.data.message_id, emoji }) });
     }
+  }
+}
+
+// The answer is kept even when its JSON is not an object of fields (the raw message still has the
+// string): the attendant sees that a form was sent.
+function parseFormFields(responseJson: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(responseJson);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
   }
 }
 

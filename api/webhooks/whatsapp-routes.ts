@@ -1,7 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
-import type Koa from 'koa';
-import { resolveContactId } from '../../db/contacts';
+import { applyIdentityChange, resolveContactId } from '../../db/contacts';
 import { applyStatusEvents } from '../../db/message-status';
 import { withTenant } from '../../db/tenant-scope';
 import type { InboundMessage, WebhookBatch } from '../../domain/whatsapp-messages';
@@ -9,15 +7,15 @@ import { conversationStart, conversationWorkflowId, inboundMessageSignal, type C
 import { startOptions } from '../../workflows/workflow-start';
 import type { ApiDeps } from '../deps';
 import { taskQueues } from '../workflow-calls';
-import { badRequest, HttpProblem, notFound, serviceUnavailable, tooManyRequests, unauthorized } from '../problem';
-import { verifySha256Signature } from '../../infra/hmac-signature';
-import { parseWhatsAppWebhook } from './whatsapp-payload';
+import { buildWebhook, sameSecret, type BuiltWebhook } from './webhook-builder';
+import { parseWhatsAppWebhook, type ParsedWebhook } from './whatsapp-payload';
 
-// Meta's webhook for WhatsApp. The platform's app posts to /webhooks/whatsapp; a tenant's own
-// app to /webhooks/whatsapp/{appId}. The signature is checked over the raw bytes before anything
-// is parsed. Each new message is handed to its conversation workflow with signal-with-start, and
-// the answer is 200 only once Temporal has accepted all of them (503 otherwise: Meta retries).
-// Everything else waits for the workflow: Meta wants a median under 250 ms.
+// Meta's webhook for WhatsApp, declared on the webhook builder. The platform's app posts to
+// /webhooks/whatsapp; a tenant's own app to /webhooks/whatsapp/{appId}, whose secrets are looked
+// up (and cached) by app id. Each new message is handed to its conversation workflow with
+// signal-with-start, and the answer is 200 only once Temporal has accepted all of them (503
+// otherwise: Meta retries). Everything else waits for the workflow: Meta wants a median under
+// 250 ms.
 
 interface MetaAppSecrets {
   metaAppId: string | null; // our row id; null for the platform's app
@@ -33,110 +31,81 @@ interface ChannelRoute {
   tenantStatus: string;
 }
 
+type MetaPayload = Extract<ParsedWebhook, { ok: true }>;
+
 const SIGNAL_DEADLINE_MS = 5_000;
-const APP_CACHE_MS = 60_000;
+// Tenants' own apps: a few per tenant at most; a minute is how long a rotated App Secret may lag.
+export const META_APP_CACHE = { max: 1_000, ttlMs: 60_000 };
 
-export function whatsappWebhookRouter(deps: ApiDeps): Router {
-  const router = new Router({ prefix: '/webhooks/whatsapp' });
-  const apps = new Map<string, { at: number; app: MetaAppSecrets | null }>();
-
-  async function appFor(appId: string | undefined): Promise<MetaAppSecrets | null> {
-    if (!appId) {
-      const { WHATSAPP_APP_SECRET: appSecret, WHATSAPP_VERIFY_TOKEN: verifyToken } = deps.config;
-      return appSecret && verifyToken ? { metaAppId: null, appSecret, verifyToken } : null;
-    }
-    if (!/^\d{5,30}$/.test(appId)) return null;
-    const hit = apps.get(appId);
-    if (hit && Date.now() - hit.at < APP_CACHE_MS) return hit.app;
-    const { rows } = await deps.knex.raw('SELECT * FROM webhook_find_app(?)', [appId]);
-    const row = rows[0] as { id: string; app_secret_sealed: string; verify_token_sealed: string } | undefined;
-    const app = row ? { metaAppId: row.id, appSecret: deps.secrets.open(row.app_secret_sealed), verifyToken: deps.secrets.open(row.verify_token_sealed) } : null;
-    apps.set(appId, { at: Date.now(), app });
-    return app;
-  }
-
-  const verify = async (ctx: Koa.Context) => {
-    ctx.state.routePath = ctx.params.appId ? '/webhooks/whatsapp/:appId' : '/webhooks/whatsapp';
-    const app = await appFor(ctx.params.appId);
-    const mode = ctx.query['hub.mode'];
-    const token = ctx.query['hub.verify_token'];
-    const challenge = ctx.query['hub.challenge'];
-    if (app && mode === 'subscribe' && typeof token === 'string' && typeof challenge === 'string' && sameSecret(token, app.verifyToken)) {
-      ctx.status = 200;
-      ctx.type = 'text/plain';
-      ctx.body = challenge;
-      return;
-    }
-    throw new HttpProblem(403, 'Forbidden', 'Token de verificação inválido.');
-  };
-
-  const receive = async (ctx: Koa.Context) => {
-    ctx.state.routePath = ctx.params.appId ? '/webhooks/whatsapp/:appId' : '/webhooks/whatsapp';
-    const app = await appFor(ctx.params.appId);
-    if (ctx.params.appId && !app) throw notFound('Aplicativo Meta desconhecido.');
-    const raw: Buffer = ctx.state.rawBody ?? Buffer.alloc(0);
-    if (!app || !verifySha256Signature(raw, ctx.get('x-hub-signature-256') || undefined, app.appSecret)) {
-      // Only forgeries are limited: Meta's own deliveries must never be turned away.
-      const decision = await deps.rateLimits.consume('webhook-invalid', ctx.ip, deps.config.RATE_LIMIT_WEBHOOK_INVALID_PER_MINUTE, 60);
-      if (!decision.allowed) throw tooManyRequests(decision.retryAfterSeconds);
-      throw unauthorized('Assinatura X-Hub-Signature-256 ausente ou inválida.');
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      throw badRequest(`JSON malformado: ${(err as Error).message}`);
-    }
-    const parsed = parseWhatsAppWebhook(json);
-    if (!parsed.ok) {
-      throw badRequest('O payload não segue o formato de webhook do WhatsApp.', parsed.issues.map((i) => ({ path: `body${i.path ? `.${i.path}` : ''}`, message: i.message })));
-    }
-
-    const routes = await channelRoutes(deps, parsed.batches.map((b) => b.phoneNumberId));
-    // Everything is recorded first, then delivered: a guest's messages keep their payload order
-    // even when Meta splits them over several changes.
-    const planned: Planned['messages'] = [];
-    for (const batch of parsed.batches) {
-      const route = routes.get(batch.phoneNumberId);
-      if (!route) {
-        ctx.state.log.warn({ phoneNumberId: batch.phoneNumberId, wabaId: batch.wabaId }, 'webhook for an unknown phone number id acknowledged and dropped');
-        continue;
-      }
-      if (route.metaAppId !== app.metaAppId) {
-        ctx.state.log.warn({ phoneNumberId: batch.phoneNumberId }, 'webhook signed by an app the number is not connected to; dropped');
-        continue;
-      }
-      if (route.tenantStatus !== 'active') {
-        ctx.state.log.warn({ tenantId: route.tenantId, status: route.tenantStatus }, 'webhook for an inactive tenant; dropped');
-        continue;
-      }
-      const plan = await recordBatch(deps, route, batch);
-      planned.push(...plan.messages);
-      void emitStatuses(deps, route.tenantId, plan.statuses);
-    }
-    try {
-      await deliver(deps, planned, ctx.state.log);
-    } catch (err) {
-      ctx.state.log.warn({ err }, 'Temporal did not accept every message; Meta will redeliver');
-      throw serviceUnavailable('Não foi possível registrar todas as mensagens agora; reenvie.');
-    }
-    const accepted = planned.length;
-    ctx.status = 200;
-    ctx.type = 'text/plain';
-    ctx.body = accepted ? `EVENT_RECEIVED ${accepted}` : 'EVENT_RECEIVED';
-  };
-
-  router.get('/', verify);
-  router.get('/:appId', verify);
-  router.post('/', receive);
-  router.post('/:appId', receive);
-  return router;
+export function whatsappWebhook(deps: ApiDeps): BuiltWebhook {
+  return buildWebhook<MetaAppSecrets, MetaPayload>(
+    {
+      name: 'whatsapp',
+      paths: ['/webhooks/whatsapp', '/webhooks/whatsapp/:appId'],
+      verification: { kind: 'hmac-sha256', header: 'X-Hub-Signature-256' },
+      secret: {
+        param: 'appId',
+        static: () => {
+          const { WHATSAPP_APP_SECRET: appSecret, WHATSAPP_VERIFY_TOKEN: verifyToken } = deps.config;
+          return appSecret && verifyToken ? { metaAppId: null, appSecret, verifyToken } : null;
+        },
+        validKey: (appId) => /^\d{5,30}$/.test(appId),
+        lookup: async (appId) => {
+          const { rows } = await deps.knex.raw('SELECT * FROM webhook_find_app(?)', [appId]);
+          const row = rows[0] as { id: string; app_secret_sealed: string; verify_token_sealed: string } | undefined;
+          return row ? { metaAppId: row.id, appSecret: deps.secrets.open(row.app_secret_sealed), verifyToken: deps.secrets.open(row.verify_token_sealed) } : null;
+        },
+        cache: META_APP_CACHE,
+        key: (app) => app.appSecret,
+      },
+      unknownAppDetail: 'Aplicativo Meta desconhecido.',
+      handshake: (ctx, app) => {
+        const mode = ctx.query['hub.mode'];
+        const token = ctx.query['hub.verify_token'];
+        const challenge = ctx.query['hub.challenge'];
+        const ok = mode === 'subscribe' && typeof token === 'string' && typeof challenge === 'string' && sameSecret(token, app.verifyToken);
+        return ok ? challenge : null;
+      },
+      parse: (json) => {
+        const parsed = parseWhatsAppWebhook(json);
+        return parsed.ok
+          ? { ok: true, value: parsed }
+          : { ok: false, detail: 'O payload não segue o formato de webhook do WhatsApp.', issues: parsed.issues };
+      },
+      accept: async ({ secret: app, payload, log }) => {
+        if (payload.skipped.length) log.warn({ skipped: payload.skipped }, 'webhook items we cannot use were skipped; the rest is processed');
+        if (payload.ignoredFields.length) log.info({ fields: payload.ignoredFields }, 'webhook changes for fields we do not handle were ignored');
+        const routes = await channelRoutes(deps, payload.batches.map((b) => b.phoneNumberId));
+        // Everything is recorded first, then delivered: a guest's messages keep their payload order
+        // even when Meta splits them over several changes.
+        const planned: Planned['messages'] = [];
+        for (const batch of payload.batches) {
+          const route = routes.get(batch.phoneNumberId);
+          if (!route) {
+            log.warn({ phoneNumberId: batch.phoneNumberId, wabaId: batch.wabaId }, 'webhook for an unknown phone number id acknowledged and dropped');
+            continue;
+          }
+          if (route.metaAppId !== app.metaAppId) {
+            log.warn({ phoneNumberId: batch.phoneNumberId }, 'webhook signed by an app the number is not connected to; dropped');
+            continue;
+          }
+          if (route.tenantStatus !== 'active') {
+            log.warn({ tenantId: route.tenantId, status: route.tenantStatus }, 'webhook for an inactive tenant; dropped');
+            continue;
+          }
+          const plan = await recordBatch(deps, route, batch, log);
+          planned.push(...plan.messages);
+          void emitStatuses(deps, route.tenantId, plan.statuses);
+        }
+        return { deliveries: deliveries(deps, planned, log), ack: planned.length ? `EVENT_RECEIVED ${planned.length}` : 'EVENT_RECEIVED' };
+      },
+    },
+    { rateLimits: deps.rateLimits, invalidPerMinute: deps.config.RATE_LIMIT_WEBHOOK_INVALID_PER_MINUTE, log: deps.log },
+  );
 }
 
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+export function whatsappWebhookRouter(deps: ApiDeps): Router {
+  return whatsappWebhook(deps).router;
 }
 
 async function channelRoutes(deps: ApiDeps, phoneNumberIds: string[]): Promise<Map<string, ChannelRoute>> {
@@ -155,17 +124,30 @@ interface Planned {
   statuses: { id: string; conversationId: string; status: string; error: unknown }[];
 }
 
-// One transaction per number: contacts resolved, messages already stored filtered out, statuses
-// recorded (once per message and status) and applied monotonically.
-async function recordBatch(deps: ApiDeps, route: ChannelRoute, batch: WebhookBatch): Promise<Planned> {
+// One transaction per number: contacts resolved, identity changes applied in payload order,
+// messages already stored filtered out, statuses recorded (once per message and status) and
+// applied monotonically. Identity changes create no message and signal no workflow.
+async function recordBatch(deps: ApiDeps, route: ChannelRoute, batch: WebhookBatch, log: ApiDeps['log']): Promise<Planned> {
   return withTenant(deps.knex, route.tenantId, async (trx) => {
     const wamids = batch.messages.map((m) => m.wamid);
     const stored = wamids.length
       ? new Set((await trx('messages').whereIn('wamid', wamids).pluck('wamid')) as string[])
       : new Set<string>();
     const contacts = new Map<string, string>();
+    const changes = [...batch.identityChanges];
+    const applyChangesUpTo = async (position: number) => {
+      while (changes.length && changes[0]!.afterMessages <= position) {
+        const change = changes.shift()!;
+        const result = await applyIdentityChange(trx, route.tenantId, change);
+        contacts.clear(); // identifiers moved: resolve again
+        // 'unknown' is also what a redelivered notice finds once applied: only a conflict needs eyes.
+        const level = result.outcome === 'conflict' ? 'warn' : 'info';
+        log[level]({ tenantId: route.tenantId, wamid: change.wamid, kind: change.kind, ...result }, `contact identity change: ${result.outcome}`);
+      }
+    };
     const messages: Planned['messages'] = [];
-    for (const message of batch.messages) {
+    for (const [position, message] of batch.messages.entries()) {
+      await applyChangesUpTo(position);
       if (stored.has(message.wamid)) continue;
       stored.add(message.wamid); // the same id twice in one payload
       const key = `${message.from.waId ?? ''}|${message.from.userId ?? ''}`;
@@ -176,6 +158,7 @@ async function recordBatch(deps: ApiDeps, route: ChannelRoute, batch: WebhookBat
       }
       messages.push({ route, contactId, message });
     }
+    await applyChangesUpTo(Infinity);
     let statuses: Planned['statuses'] = [];
     if (batch.statuses.length) {
       await trx('message_status_events')
@@ -197,42 +180,38 @@ async function recordBatch(deps: ApiDeps, route: ChannelRoute, batch: WebhookBat
   });
 }
 
-// Messages of one contact go in order; different contacts in parallel. Every signal settles
-// before this returns, so a refusal is reported once, as a whole.
-async function deliver(deps: ApiDeps, messages: Planned['messages'], log: ApiDeps['log']): Promise<void> {
+// Messages of one contact go in order; different contacts in parallel (one delivery each, which
+// the builder runs and awaits together).
+function deliveries(deps: ApiDeps, messages: Planned['messages'], log: ApiDeps['log']): (() => Promise<void>)[] {
   const byWorkflow = new Map<string, Planned['messages']>();
   for (const m of messages) {
     const id = conversationWorkflowId(m.route.tenantId, m.contactId);
     byWorkflow.set(id, [...(byWorkflow.get(id) ?? []), m]);
   }
   const { client } = deps.temporal;
-  const results = await Promise.allSettled(
-    [...byWorkflow].map(async ([workflowId, list]) => {
-      for (const { route, contactId, message } of list) {
-        const input: ConversationInput = {
-          tenantId: route.tenantId,
-          contactId,
-          channelId: route.channelId,
-          options: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS },
-        };
-        const start = conversationStart(input);
-        try {
-          await deps.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-            client.workflow.signalWithStart(start.workflowType, {
-              ...startOptions(start, taskQueues(deps)),
-              signal: inboundMessageSignal,
-              signalArgs: [{ message }],
-            }),
-          );
-        } catch (err) {
-          log.warn({ workflowId, wamid: message.wamid, err: (err as Error).message }, 'signal-with-start failed');
-          throw err;
-        }
+  return [...byWorkflow].map(([workflowId, list]) => async () => {
+    for (const { route, contactId, message } of list) {
+      const input: ConversationInput = {
+        tenantId: route.tenantId,
+        contactId,
+        channelId: route.channelId,
+        options: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS },
+      };
+      const start = conversationStart(input);
+      try {
+        await deps.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+          client.workflow.signalWithStart(start.workflowType, {
+            ...startOptions(start, taskQueues(deps)),
+            signal: inboundMessageSignal,
+            signalArgs: [{ message }],
+          }),
+        );
+      } catch (err) {
+        log.warn({ workflowId, wamid: message.wamid, err: (err as Error).message }, 'signal-with-start failed');
+        throw err;
       }
-    }),
-  );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+    }
+  });
 }
 
 async function emitStatuses(deps: ApiDeps, tenantId: string, statuses: Planned['statuses']): Promise<void> {

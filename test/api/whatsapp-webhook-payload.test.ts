@@ -11,6 +11,7 @@ import {
   contact,
   contactsMessage,
   documentMessage,
+  flowReply,
   imageMessage,
   listReply,
   locationMessage,
@@ -18,6 +19,7 @@ import {
   reactionMessage,
   statusUpdate,
   stickerMessage,
+  systemMessage,
   templateQuickReply,
   textMessage,
   unsupportedMessage,
@@ -32,7 +34,7 @@ const PHONE_ID = '106540352242922';
 const CUSTOMER = '5511987654321';
 const TS = '1717171717';
 
-function parseOk(json: unknown): { batches: WebhookBatch[]; ignoredFields: string[] } {
+function parseOk(json: unknown): { batches: WebhookBatch[]; ignoredFields: string[]; skipped: { path: string; message: string }[] } {
   const r = parseWhatsAppWebhook(json);
   if (!r.ok) assert.fail(`expected a valid payload, got ${JSON.stringify(r.issues)}`);
   return r;
@@ -220,7 +222,6 @@ describe('parseWhatsAppWebhook: inbound types', () => {
 
     for (const [type, extra] of [
       ['order', { order: { catalog_id: '1', product_items: [{ product_retailer_id: 'x', quantity: 1, item_price: 10, currency: 'BRL' }] } }],
-      ['system', { system: { body: 'User changed number', type: 'user_changed_number' } }],
       ['request_welcome', {}],
       ['unknown', { errors: [{ code: 131051, title: 'Message type unknown' }] }],
       ['ephemeral', { text: 42 }], // a field we type elsewhere is not checked for a type we do not model
@@ -229,8 +230,32 @@ describe('parseWhatsAppWebhook: inbound types', () => {
       assert.equal(parsed.type, 'unsupported', type);
     }
 
-    const flow = parseOne({ ...textMessage({ from: CUSTOMER, body: '' }), type: 'interactive', interactive: { type: 'nfm_reply', nfm_reply: { response_json: '{}' } } });
-    assert.equal(flow.type, 'unsupported');
+    const carousel = parseOne({ ...textMessage({ from: CUSTOMER, body: '' }), type: 'interactive', interactive: { type: 'carousel_reply', carousel_reply: {} } });
+    assert.equal(carousel.type, 'unsupported');
+  });
+
+  it('WhatsApp Flow answer (nfm_reply): readable text, fields kept', () => {
+    const msg = flowReply({ from: CUSTOMER, flowToken: 'reserva-42', fields: { nome: 'Ana', data: '2026-12-20', hospedes: 2 }, contextId: 'wamid.flow1' });
+    const m = parseOne(msg);
+    assert.equal(m.type, 'interactive');
+    assert.equal(m.text, 'Formulário enviado:\n• nome: Ana\n• data: 2026-12-20\n• hospedes: 2');
+    assert.deepEqual(m.form, { name: 'flow', body: 'Sent', fields: { flow_token: 'reserva-42', nome: 'Ana', data: '2026-12-20', hospedes: 2 } });
+    assert.equal(m.contextMessageId, 'wamid.flow1');
+    assert.equal(m.interactive, undefined);
+
+    // A response_json that is not an object of fields still reads as a sent form; raw keeps the string.
+    const odd = parseOne(flowReply({ from: CUSTOMER, fields: {}, responseJson: 'não é json' }));
+    assert.equal(odd.text, 'Formulário enviado.');
+    assert.deepEqual(odd.form?.fields, {});
+    const address = parseOne(flowReply({ from: CUSTOMER, name: 'address_message', body: 'Endereço', fields: {}, responseJson: JSON.stringify({ values: { city: 'Recife' } }) }));
+    assert.equal(address.text, 'Endereço enviado:\n• values: {"city":"Recife"}');
+  });
+
+  it('nfm_reply without its object is skipped with the path, not the delivery', () => {
+    const bad = { ...textMessage({ from: CUSTOMER, body: '' }), type: 'interactive', interactive: { type: 'nfm_reply' } };
+    const { batches, skipped } = parseOk(metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, messages: [bad, textMessage({ from: CUSTOMER, body: 'ok' })] }]));
+    assert.deepEqual(batches[0]!.messages.map((m) => m.text), ['ok']);
+    assert.deepEqual(skipped.map((i) => i.path), ['entry[0].changes[0].value.messages[0].interactive.nfm_reply']);
   });
 
   it('sender identity: user id, profile name from the matching contact, username-only users', () => {
@@ -256,6 +281,69 @@ describe('parseWhatsAppWebhook: inbound types', () => {
     assert.deepEqual(c?.from, { userId: 'BR.999', profileName: 'Zé' });
     assert.deepEqual(d?.from, { waId: '5511922222222' });
     assert.deepEqual(batches[0]!.contacts[1], { waId: CUSTOMER, userId, profileName: 'Maria Silva' });
+  });
+});
+
+describe('parseWhatsAppWebhook: system events (identity changes)', () => {
+  const parse = (messages: MetaObject[], contacts?: ReturnType<typeof contact>[]) =>
+    parseOk(metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, messages, ...(contacts ? { contacts } : {}) }]));
+
+  it('user_changed_user_id: no phone number, no contacts; an identity change, not a message', () => {
+    const sys = systemMessage({ kind: 'user_changed_user_id', previousUserId: 'BR.111', newUserId: 'BR.222', timestamp: TS });
+    assert.equal(sys.from, undefined);
+    const payload = metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, messages: [sys] }]);
+    assert.equal((payload.entry[0]!.changes[0]!.value as MetaObject).contacts, undefined, 'Meta sends no contacts with system messages');
+    const { batches, skipped } = parseOk(payload);
+    assert.deepEqual(skipped, []);
+    assert.deepEqual(batches[0]!.messages, []);
+    assert.deepEqual(batches[0]!.identityChanges, [
+      { wamid: sys.id, timestamp: Number(TS), kind: 'user_changed_user_id', previous: { userId: 'BR.111' }, current: { userId: 'BR.222' }, afterMessages: 0 },
+    ]);
+  });
+
+  it("the guest's text next to someone's user_changed_user_id: the text keeps its sender, the change its place", () => {
+    const text = textMessage({ from: CUSTOMER, body: 'Quero reservar' });
+    const sys = systemMessage({ kind: 'user_changed_user_id', previousUserId: 'BR.111', newUserId: 'BR.222' });
+    // Only the guest's contact travels: with one contact, a sender-less message would be taken as the guest's.
+    const { batches, skipped } = parse([text, sys], [contact({ waId: CUSTOMER, name: 'Maria Silva' })]);
+    assert.deepEqual(skipped, []);
+    assert.deepEqual(batches[0]!.messages.map((m) => [m.type, m.text, m.from]), [['text', 'Quero reservar', sender]]);
+    assert.deepEqual(batches[0]!.identityChanges.map((c) => [c.kind, c.afterMessages]), [['user_changed_user_id', 1]]);
+  });
+
+  it('user_changed_number: old number from `from`, new one and the regenerated user id from `system`', () => {
+    const sys = systemMessage({ kind: 'user_changed_number', from: CUSTOMER, newWaId: '5511955554444', newUserId: 'BR.new', previousUserId: 'BR.old' });
+    const { batches } = parse([textMessage({ from: '5511911111111', body: 'a' }), sys, textMessage({ from: '5511955554444', body: 'b' })]);
+    assert.deepEqual(batches[0]!.contacts.map((c) => c.waId), ['5511911111111', '5511955554444'], 'no contact made up for the system message');
+    assert.deepEqual(batches[0]!.messages.map((m) => m.text), ['a', 'b']);
+    const [change] = batches[0]!.identityChanges;
+    assert.deepEqual(
+      { kind: change?.kind, previous: change?.previous, current: change?.current, afterMessages: change?.afterMessages },
+      { kind: 'user_changed_number', previous: { waId: CUSTOMER, userId: 'BR.old' }, current: { waId: '5511955554444', userId: 'BR.new' }, afterMessages: 1 },
+    );
+  });
+
+  it('the older customer_changed_number (new_wa_id, customer) is read the same way', () => {
+    const legacy = unsupportedMessage({
+      from: CUSTOMER,
+      type: 'system',
+      extra: { system: { body: 'changed', new_wa_id: 5511955554444, customer: CUSTOMER, type: 'customer_changed_number' } },
+    });
+    const [change] = parse([legacy]).batches[0]!.identityChanges;
+    assert.deepEqual([change?.kind, change?.previous, change?.current], ['customer_changed_number', { waId: CUSTOMER }, { waId: '5511955554444' }]);
+  });
+
+  it('system events that change nothing we keep are skipped with their path, never failing the delivery', () => {
+    const at = 'entry[0].changes[0].value.messages';
+    const { batches, skipped } = parse([
+      unsupportedMessage({ from: CUSTOMER, type: 'system', extra: { system: { body: 'security code changed', type: 'customer_identity_changed', identity: 'x' } } }),
+      unsupportedMessage({ type: 'system', extra: { system: { body: 'no ids', type: 'user_changed_user_id' } } }),
+      unsupportedMessage({ type: 'system', extra: { system: 'not an object' } }),
+      textMessage({ from: CUSTOMER, body: 'ainda aqui' }),
+    ]);
+    assert.deepEqual(batches[0]!.identityChanges, []);
+    assert.deepEqual(batches[0]!.messages.map((m) => m.text), ['ainda aqui']);
+    assert.deepEqual(skipped.map((i) => i.path), [`${at}[0].system.type`, `${at}[1].system`, `${at}[2].system`]);
   });
 });
 
@@ -368,14 +456,13 @@ describe('parseWhatsAppWebhook: batches and statuses', () => {
   });
 });
 
-describe('parseWhatsAppWebhook: invalid shapes', () => {
+describe('parseWhatsAppWebhook: invalid envelopes are refused', () => {
   const valid = () => metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, messages: [textMessage({ from: CUSTOMER, body: 'oi' })] }]);
-  const issuesOf = (json: unknown) => {
+  const paths = (json: unknown) => {
     const r = parseWhatsAppWebhook(json);
     assert.equal(r.ok, false, 'expected the payload to be rejected');
-    return r.ok ? [] : r.issues;
+    return r.ok ? [] : r.issues.map((i) => i.path);
   };
-  const paths = (json: unknown) => issuesOf(json).map((i) => i.path);
 
   it('not an object, or the wrong object', () => {
     assert.deepEqual(paths(null), ['']);
@@ -383,53 +470,87 @@ describe('parseWhatsAppWebhook: invalid shapes', () => {
     assert.deepEqual(paths({ ...valid(), object: 'page' }), ['object']);
   });
 
-  it('entry or changes not arrays', () => {
+  it('entry or changes not arrays, entry without id', () => {
     assert.deepEqual(paths({ ...valid(), entry: { id: WABA } }), ['entry']);
     const p = valid();
     (p.entry[0] as Record<string, unknown>).changes = {};
     assert.deepEqual(paths(p), ['entry[0].changes']);
+    const q = valid();
+    delete (q.entry[0] as Record<string, unknown>).id;
+    assert.deepEqual(paths(q), ['entry[0].id']);
   });
+});
+
+// Inside a valid envelope nothing fails the delivery: what cannot be used is skipped with its
+// path, and its neighbours go through.
+describe('parseWhatsAppWebhook: items we cannot use are skipped', () => {
+  const at = 'entry[0].changes[0].value';
+  const valid = () => metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, messages: [textMessage({ from: CUSTOMER, body: 'oi' })] }]);
 
   it('message without id, empty id, timestamp not digits', () => {
     const p = valid();
     const value = p.entry[0]!.changes[0]!.value as { messages: MetaObject[] };
     value.messages.push(textMessage({ from: CUSTOMER, body: 'x' }), textMessage({ from: CUSTOMER, body: 'y', id: '' }), textMessage({ from: CUSTOMER, body: 'z', timestamp: '2024-06-01T10:00:00Z' }));
     delete value.messages[1]!.id;
-    const issues = issuesOf(p);
-    assert.deepEqual(
-      issues.map((i) => i.path),
-      ['entry[0].changes[0].value.messages[1].id', 'entry[0].changes[0].value.messages[2].id', 'entry[0].changes[0].value.messages[3].timestamp'],
+    const { batches, skipped } = parseOk(p);
+    assert.deepEqual(skipped.map((i) => i.path), [`${at}.messages[1].id`, `${at}.messages[2].id`, `${at}.messages[3].timestamp`]);
+    assert.match(skipped[2]!.message, /digits/);
+    assert.deepEqual(batches[0]!.messages.map((m) => m.text), ['oi']);
+  });
+
+  it('numeric status timestamps are skipped (Meta sends strings), other statuses kept', () => {
+    const { batches, skipped } = parseOk(
+      metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, statuses: [{ ...statusUpdate({ id: 'wamid.a', status: 'sent', recipientId: CUSTOMER }), timestamp: 1717171717 }, statusUpdate({ id: 'wamid.b', status: 'read', recipientId: CUSTOMER })] }]),
     );
-    assert.match(issues[2]!.message, /digits/);
+    assert.deepEqual(skipped.map((i) => i.path), [`${at}.statuses[0].timestamp`]);
+    assert.deepEqual(batches[0]!.statuses.map((st) => st.wamid), ['wamid.b']);
   });
 
-  it('numeric timestamps are rejected (Meta sends strings)', () => {
-    const p = metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, statuses: [{ ...statusUpdate({ id: 'wamid.a', status: 'sent', recipientId: CUSTOMER }), timestamp: 1717171717 }] }]);
-    assert.deepEqual(paths(p), ['entry[0].changes[0].value.statuses[0].timestamp']);
-  });
-
-  it('missing metadata, wrong type objects, missing sender', () => {
-    const p = valid();
+  it('a change without metadata is skipped whole; the next change is kept', () => {
+    const p = metaEnvelope([
+      { wabaId: WABA, phoneNumberId: PHONE_ID, messages: [textMessage({ from: CUSTOMER, body: 'sem rota' })] },
+      { wabaId: WABA, phoneNumberId: PHONE_ID, messages: [textMessage({ from: CUSTOMER, body: 'com rota' })] },
+    ]);
     delete (p.entry[0]!.changes[0]!.value as Record<string, unknown>).metadata;
-    assert.deepEqual(paths(p), ['entry[0].changes[0].value.metadata']);
-
-    const bad = (m: MetaObject) => paths(metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, contacts: [], messages: [m] }]));
-    const at = 'entry[0].changes[0].value.messages[0]';
-    assert.deepEqual(bad({ ...textMessage({ from: CUSTOMER, body: 'x' }), text: { body: 5 } }), [`${at}.text.body`]);
-    assert.deepEqual(bad({ ...textMessage({ from: CUSTOMER, body: 'x' }), text: undefined }), [`${at}.text`]);
-    assert.deepEqual(bad({ ...imageMessage({ from: CUSTOMER }), image: { mime_type: 'image/jpeg' } }), [`${at}.image.id`]);
-    assert.deepEqual(bad({ ...locationMessage({ from: CUSTOMER, latitude: 1, longitude: 2 }), location: { latitude: '1', longitude: 2 } }), [`${at}.location.latitude`]);
-    assert.deepEqual(bad({ ...buttonReply({ from: CUSTOMER, replyId: 'a', title: 'b' }), interactive: { type: 'button_reply' } }), [`${at}.interactive.button_reply`]);
-    assert.deepEqual(bad(textMessage({ body: 'no sender' })), [`${at}.from`]);
-    assert.deepEqual(
-      paths(metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, statuses: [statusUpdate({ id: 'wamid.a', status: 'failed', recipientId: CUSTOMER, errors: [{ code: '131047' as unknown as number, title: 't' }] })] }])),
-      ['entry[0].changes[0].value.statuses[0].errors[0].code'],
-    );
+    p.entry[0]!.changes.push({ value: {} } as unknown as { field: string; value: MetaObject });
+    const { batches, skipped } = parseOk(p);
+    assert.deepEqual(skipped.map((i) => i.path), [`${at}.metadata`, 'entry[0].changes[2].field']);
+    assert.deepEqual(batches.map((b) => b.messages.map((m) => m.text)), [['com rota']]);
   });
 
-  it('caps the issue list', () => {
+  it('wrong type objects and a missing sender are skipped one by one', () => {
+    const skippedOf = (m: MetaObject) => {
+      const { batches, skipped } = parseOk(metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, contacts: [], messages: [m] }]));
+      assert.deepEqual(batches[0]!.messages, []);
+      return skipped.map((i) => i.path);
+    };
+    const m = `${at}.messages[0]`;
+    assert.deepEqual(skippedOf({ ...textMessage({ from: CUSTOMER, body: 'x' }), text: { body: 5 } }), [`${m}.text.body`]);
+    assert.deepEqual(skippedOf({ ...textMessage({ from: CUSTOMER, body: 'x' }), text: undefined }), [`${m}.text`]);
+    assert.deepEqual(skippedOf({ ...imageMessage({ from: CUSTOMER }), image: { mime_type: 'image/jpeg' } }), [`${m}.image.id`]);
+    assert.deepEqual(skippedOf({ ...locationMessage({ from: CUSTOMER, latitude: 1, longitude: 2 }), location: { latitude: '1', longitude: 2 } }), [`${m}.location.latitude`]);
+    assert.deepEqual(skippedOf({ ...buttonReply({ from: CUSTOMER, replyId: 'a', title: 'b' }), interactive: { type: 'button_reply' } }), [`${m}.interactive.button_reply`]);
+    assert.deepEqual(skippedOf(textMessage({ body: 'no sender' })), [`${m}.from`]);
+    const { batches, skipped } = parseOk(
+      metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, statuses: [statusUpdate({ id: 'wamid.a', status: 'failed', recipientId: CUSTOMER, errors: [{ code: '131047' as unknown as number, title: 't' }] })] }]),
+    );
+    assert.deepEqual(skipped.map((i) => i.path), [`${at}.statuses[0].errors[0].code`]);
+    assert.deepEqual(batches[0]!.statuses, []);
+  });
+
+  it('a malformed contact is dropped, the message still finds its sender', () => {
+    const { batches, skipped } = parseOk(
+      metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, contacts: [{ wa_id: 42 } as unknown as ReturnType<typeof contact>, contact({ waId: CUSTOMER, name: 'Maria Silva' })], messages: [textMessage({ from: CUSTOMER, body: 'oi' })] }]),
+    );
+    assert.deepEqual(skipped.map((i) => i.path), [`${at}.contacts[0].wa_id`]);
+    assert.deepEqual(batches[0]!.messages[0]!.from, sender);
+  });
+
+  it('caps the skipped list', () => {
     const messages = Array.from({ length: 200 }, () => ({ ...textMessage({ from: CUSTOMER, body: 'x' }), id: '' }));
-    assert.equal(issuesOf(metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, messages }])).length, 50);
+    const { batches, skipped } = parseOk(metaEnvelope([{ wabaId: WABA, phoneNumberId: PHONE_ID, messages: [...messages, textMessage({ from: CUSTOMER, body: 'última' })] }]));
+    assert.equal(skipped.length, 50);
+    assert.deepEqual(batches[0]!.messages.map((m) => m.text), ['última']);
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,8 +8,10 @@ import { withTenant } from '../../db/tenant-scope';
 import {
   audioMessage,
   buttonReply,
+  contact,
   contactsMessage,
   documentMessage,
+  flowReply,
   imageMessage,
   listReply,
   locationMessage,
@@ -18,6 +20,7 @@ import {
   reactionMessage,
   statusUpdate,
   stickerMessage,
+  systemMessage,
   templateQuickReply,
   textMessage,
   unsupportedMessage,
@@ -28,6 +31,7 @@ import {
   type MetaObject,
 } from '../fakes/meta-payloads';
 import { lastUserText } from '../fakes/openai';
+import { conversationWorkflowId } from '../../workflows/conversation';
 import { uid } from '../support/fixtures';
 import { startStack, TEST_APP_SECRET, TEST_VERIFY_TOKEN, type TestStack } from '../support/stack';
 import { guestPhone, guestSays, postWebhook, until, whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
@@ -218,31 +222,14 @@ describe('WhatsApp webhook: signatures and payload validation', () => {
     assert.deepEqual(await contactsOf(stack, t.tenantId, { waId: from }), []);
   });
 
-  it("answers 400 problem+json naming the offending path when signed JSON is not in Meta's shape", async () => {
+  it("answers 400 problem+json naming the offending path when the signed envelope is not Meta's", async () => {
     const from = guestPhone();
-    const value = (messages: MetaObject[]) => ({
-      object: 'whatsapp_business_account',
-      entry: [{ id: t.number.wabaId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: t.number.phoneNumberId }, messages } }] }],
-    });
     const good = textMessage({ from, body: 'esta está certa' });
+    const change = { field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: t.number.phoneNumberId }, messages: [good] } };
     const cases: { what: string; payload: unknown; path: string }[] = [
-      { what: 'not a WhatsApp object', payload: { object: 'page', entry: [] }, path: 'body.object' },
+      { what: 'not a WhatsApp object', payload: { object: 'page', entry: [{ id: t.number.wabaId, changes: [change] }] }, path: 'body.object' },
       { what: 'entry is not an array', payload: { object: 'whatsapp_business_account', entry: {} }, path: 'body.entry' },
-      {
-        what: 'timestamp not unix seconds',
-        payload: value([good, { ...textMessage({ from, body: 'x' }), timestamp: 'ontem' }]),
-        path: 'body.entry[0].changes[0].value.messages[1].timestamp',
-      },
-      {
-        what: 'text without body',
-        payload: value([{ ...textMessage({ from, body: 'x' }), text: {} }]),
-        path: 'body.entry[0].changes[0].value.messages[0].text.body',
-      },
-      {
-        what: 'metadata without phone_number_id',
-        payload: { object: 'whatsapp_business_account', entry: [{ id: t.number.wabaId, changes: [{ field: 'messages', value: { metadata: {}, messages: [good] } }] }] },
-        path: 'body.entry[0].changes[0].value.metadata.phone_number_id',
-      },
+      { what: 'changes is not an array', payload: { object: 'whatsapp_business_account', entry: [{ id: t.number.wabaId, changes: change }] }, path: 'body.entry[0].changes' },
     ];
     for (const c of cases) {
       const res = await postWebhook(stack, c.payload);
@@ -254,6 +241,30 @@ describe('WhatsApp webhook: signatures and payload validation', () => {
     // A rejected delivery is rejected whole: its valid message was not taken either.
     assert.deepEqual(await contactsOf(stack, t.tenantId, { waId: from }), []);
     assert.deepEqual(await messagesWithWamid(stack, t.tenantId, good.id as string), []);
+  });
+
+  // Each change and message is judged on its own: one we cannot use must not make Meta redeliver
+  // (forever) the guest messages next to it.
+  it('inside a valid envelope, skips the messages and changes it cannot use and stores the rest', async () => {
+    const from = guestPhone();
+    const good = textMessage({ from, body: 'esta está certa' });
+    const late = textMessage({ from, body: 'esta também' });
+    const badTimestamp: MetaObject = { ...textMessage({ from, body: 'x' }), timestamp: 'ontem' };
+    const noBody: MetaObject = { ...textMessage({ from, body: 'y' }), text: {} };
+    const payload = envelopeFor(t, { messages: [good, badTimestamp, noBody] });
+    payload.entry[0]!.changes.push(
+      { field: 'messages', value: { messaging_product: 'whatsapp', metadata: {}, messages: [textMessage({ from, body: 'sem número' })] } },
+      { field: 'account_update', value: { event: 'VERIFIED_ACCOUNT' } },
+      { field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: t.number.phoneNumberId }, messages: [late] } },
+    );
+    await deliver(stack, payload);
+    const [contact] = await until('contact', () => contactsOf(stack, t.tenantId, { waId: from }).then((c) => c.length > 0 && c));
+    const rows = await until('2 inbound messages', async () => {
+      const r = await inboundOfContact(stack, t.tenantId, contact.id);
+      return r.length >= 2 && r;
+    });
+    assert.deepEqual(rows.map((r) => r.body), ['esta está certa', 'esta também']);
+    for (const m of [badTimestamp, noBody]) assert.deepEqual(await messagesWithWamid(stack, t.tenantId, m.id as string), []);
   });
 
   it('acknowledges a delivery for an unknown phone_number_id with 200 and stores nothing', async () => {
@@ -778,5 +789,225 @@ describe('WhatsApp webhook: business-scoped user ids', () => {
     assert.equal(contacts[0].waId, waId);
     assert.equal(contacts[0].userId, userId);
     assert.equal((await conversationsOfContact(stack, t.tenantId, byUser.id)).length, 1);
+  });
+});
+
+describe('WhatsApp webhook: identity changes and Flow answers', () => {
+  let stack: TestStack;
+  let t: WhatsAppTenant;
+  before(async () => {
+    stack = await startStack();
+    t = await whatsappTenant(stack);
+  });
+  after(async () => stack.stop());
+
+  const newUserId = () => `BR.${randomBytes(8).readBigUInt64BE(0)}`;
+
+  // The workflow a signal would have started: none must exist for a contact only a system event named.
+  async function conversationWorkflowExists(tenantId: string, contactId: string): Promise<boolean> {
+    try {
+      await stack.deps.temporal.client.workflow.getHandle(conversationWorkflowId(tenantId, contactId)).describe();
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowNotFoundError') return false;
+      throw err;
+    }
+  }
+
+  // Seen in another WhatsApp inbox's test suite: this batch used to be refused whole with 400,
+  // so the guest's message was never stored and Meta would redeliver it forever.
+  it("a guest's text next to a user_changed_user_id (no phone, no contacts) is answered 200 and stored; the change moves the contact's user id", async () => {
+    // A username-only guest who already talked to us…
+    const [oldUserId, nextUserId] = [newUserId(), newUserId()];
+    const earlier = textMessage({ userId: oldUserId, body: 'Oi, sou eu' });
+    await deliver(stack, envelopeFor(t, { messages: [earlier] }));
+    const before = await stored(stack, t, earlier.id as string);
+    // …and someone we only know as a contact, with no conversation yet.
+    const [quietOld, quietNew] = [newUserId(), newUserId()];
+    const quietId = randomUUID();
+    await withTenant(stack.deps.knex, t.tenantId, (trx) => trx('contacts').insert({ id: quietId, tenantId: t.tenantId, userId: quietOld }));
+
+    const guest = guestPhone();
+    const text = textMessage({ from: guest, body: 'Tem vaga para o Natal?' });
+    const changes = [
+      systemMessage({ kind: 'user_changed_user_id', previousUserId: oldUserId, newUserId: nextUserId }),
+      systemMessage({ kind: 'user_changed_user_id', previousUserId: quietOld, newUserId: quietNew }),
+    ];
+    const res = await postWebhook(stack, envelopeFor(t, { contacts: [contact({ waId: guest, name: 'Hóspede' })], messages: [text, ...changes] }));
+    assert.equal(res.status, 200, `${res.status} ${JSON.stringify(res.body)}`);
+
+    const row = await stored(stack, t, text.id as string);
+    assert.equal(row.body, 'Tem vaga para o Natal?');
+    const [guestContact] = await contactsOf(stack, t.tenantId, { waId: guest });
+    assert.equal(row.contactId, guestContact.id, "the guest's text is the guest's, not the system event's");
+
+    // The identity moved on the same contact; nothing was stored or started for the events.
+    const [moved, ...others] = await contactsOf(stack, t.tenantId, { userId: nextUserId });
+    assert.deepEqual(others, []);
+    assert.equal(moved.id, before.contactId);
+    assert.deepEqual(await contactsOf(stack, t.tenantId, { userId: oldUserId }), []);
+    const [quiet] = await contactsOf(stack, t.tenantId, { userId: quietNew });
+    assert.equal(quiet?.id, quietId);
+    for (const c of changes) assert.deepEqual(await messagesWithWamid(stack, t.tenantId, c.id as string), []);
+    assert.deepEqual(await conversationsOfContact(stack, t.tenantId, quietId), [], 'no conversation for a system event');
+    assert.equal(await conversationWorkflowExists(t.tenantId, quietId), false, 'no workflow signalled for a system event');
+    assert.deepEqual((await inboundOfContact(stack, t.tenantId, moved.id)).map((m) => m.wamid), [earlier.id]);
+
+    // The guest writes again under the new user id: same contact, same conversation.
+    const again = textMessage({ userId: nextUserId, body: 'Voltei' });
+    await deliver(stack, envelopeFor(t, { messages: [again] }));
+    const r2 = await stored(stack, t, again.id as string);
+    assert.equal(r2.contactId, before.contactId);
+    assert.equal(r2.conversationId, before.conversationId);
+  });
+
+  it('user_changed_number: the contact takes the new number and keeps its conversation', async () => {
+    const [oldPhone, newPhone] = [guestPhone(), guestPhone()];
+    const first = textMessage({ from: oldPhone, body: 'Reserva no nome de Ana' });
+    await deliver(stack, envelopeFor(t, { messages: [first] }));
+    const r1 = await stored(stack, t, first.id as string);
+
+    const userId = newUserId();
+    const change = systemMessage({ kind: 'user_changed_number', from: oldPhone, newWaId: newPhone, newUserId: userId, name: 'Ana' });
+    await deliver(stack, envelopeFor(t, { messages: [change] }));
+    const [contactNow, ...rest] = await contactsOf(stack, t.tenantId, { waId: newPhone });
+    assert.deepEqual(rest, []);
+    assert.equal(contactNow.id, r1.contactId);
+    assert.equal(contactNow.userId, userId);
+    assert.deepEqual(await contactsOf(stack, t.tenantId, { waId: oldPhone }), [], 'the old number is free');
+    assert.deepEqual(await messagesWithWamid(stack, t.tenantId, change.id as string), []);
+
+    const next = textMessage({ from: newPhone, body: 'Agora deste número' });
+    await deliver(stack, envelopeFor(t, { messages: [next] }));
+    const r2 = await stored(stack, t, next.id as string);
+    assert.equal(r2.contactId, r1.contactId);
+    assert.equal(r2.conversationId, r1.conversationId);
+    assert.equal((await conversationsOfContact(stack, t.tenantId, r1.contactId)).length, 1);
+  });
+
+  it('a new number another contact already has is not taken from it: both stay as they are', async () => {
+    const [oldPhone, newPhone] = [guestPhone(), guestPhone()];
+    const a = textMessage({ from: oldPhone, body: 'do número antigo' });
+    const b = textMessage({ from: newPhone, body: 'do número novo, antes do aviso' });
+    await deliver(stack, envelopeFor(t, { messages: [a, b] }));
+    const [ra, rb] = [await stored(stack, t, a.id as string), await stored(stack, t, b.id as string)];
+    await deliver(stack, envelopeFor(t, { messages: [systemMessage({ kind: 'user_changed_number', from: oldPhone, newWaId: newPhone })] }));
+    assert.deepEqual((await contactsOf(stack, t.tenantId, { waId: oldPhone })).map((c) => c.id), [ra.contactId]);
+    assert.deepEqual((await contactsOf(stack, t.tenantId, { waId: newPhone })).map((c) => c.id), [rb.contactId]);
+  });
+
+  it('a WhatsApp Flow answer (nfm_reply) is stored with its fields readable by the attendant', async () => {
+    const from = guestPhone();
+    const msg = flowReply({ from, flowToken: 'reserva-natal', fields: { nome: 'Ana', data: '2026-12-20', hospedes: 2 } });
+    await deliver(stack, envelopeFor(t, { messages: [msg] }));
+    const row = await stored(stack, t, msg.id as string);
+    assert.equal(row.type, 'interactive');
+    assert.equal(row.body, 'Formulário enviado:\n• nome: Ana\n• data: 2026-12-20\n• hospedes: 2');
+    assert.deepEqual(row.payload.form.fields, { flow_token: 'reserva-natal', nome: 'Ana', data: '2026-12-20', hospedes: 2 });
+    const conversation = await until('conversation preview', async () => {
+      const [c] = await conversationsOfContact(stack, t.tenantId, row.contactId);
+      return c?.lastMessagePreview ? c : undefined;
+    });
+    assert.match(conversation.lastMessagePreview, /^Formulário enviado:/);
+  });
+});
+
+describe("WhatsApp webhook: a tenant's own Meta app", () => {
+  let stack: TestStack;
+  let t: WhatsAppTenant;
+  before(async () => {
+    stack = await startStack();
+    t = await whatsappTenant(stack);
+  });
+  after(async () => stack.stop());
+
+  it('is verified with its own secrets at /webhooks/whatsapp/{appId}, looked up once and then cached', async () => {
+    const appId = String(10n ** 14n + BigInt(randomBytes(5).readUIntBE(0, 5)));
+    const app = { appId, appSecret: `app-secret-${uid()}`, verifyToken: `verify-${uid()}` };
+    const put = await stack.api.request('put', '/api/whatsapp/meta-app', { token: t.admin.token, body: app });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.equal(put.body.webhookPath, `/webhooks/whatsapp/${appId}`);
+
+    let lookups = 0;
+    const count = (q: { sql: string }) => {
+      if (q.sql.includes('webhook_find_app')) lookups++;
+    };
+    stack.deps.knex.on('query', count);
+    try {
+      const hs = await stack.api.get(`/webhooks/whatsapp/${appId}?${new URLSearchParams({ 'hub.mode': 'subscribe', 'hub.verify_token': app.verifyToken, 'hub.challenge': '42' })}`);
+      assert.equal(hs.status, 200);
+      assert.equal(hs.body, '42');
+
+      const from = guestPhone();
+      const msg = textMessage({ from, body: 'Pelo aplicativo do cliente' });
+      const path = `/webhooks/whatsapp/${appId}`;
+      const res = await postWebhook(stack, envelopeFor(t, { messages: [msg] }), { path, secret: app.appSecret });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal((await stored(stack, t, msg.id as string)).body, 'Pelo aplicativo do cliente');
+
+      // The platform's secret does not open a tenant's app, and the platform's route no longer
+      // carries this number.
+      assert.equal((await postWebhook(stack, envelopeFor(t, { messages: [textMessage({ from, body: 'x' })] }), { path })).status, 401);
+      const stray = textMessage({ from, body: 'pela rota da plataforma' });
+      assert.equal((await postWebhook(stack, envelopeFor(t, { messages: [stray] }))).status, 200);
+      // The guest's conversation handles signals in order: once a later message is stored, the
+      // stray one would have been too.
+      const later = textMessage({ from, body: 'De novo pelo aplicativo do cliente' });
+      assert.equal((await postWebhook(stack, envelopeFor(t, { messages: [later] }), { path, secret: app.appSecret })).status, 200);
+      await stored(stack, t, later.id as string);
+      assert.deepEqual(await messagesWithWamid(stack, t.tenantId, stray.id as string), []);
+      assert.equal(lookups, 1, 'one look-up for the handshake and every delivery after it');
+    } finally {
+      stack.deps.knex.off('query', count);
+    }
+  });
+});
+
+describe('WhatsApp webhook: invalid-signature rate limit', () => {
+  let stack: TestStack;
+  let t: WhatsAppTenant;
+  const LIMIT = 3;
+  before(async () => {
+    stack = await startStack({ env: { RATE_LIMIT_WEBHOOK_INVALID_PER_MINUTE: String(LIMIT) } });
+    t = await whatsappTenant(stack);
+  });
+  after(async () => stack.stop());
+
+  const unknownAppId = () => String(10n ** 14n + BigInt(randomBytes(5).readUIntBE(0, 5)));
+
+  it('answers 429 to an IP over the limit before any database look-up; valid deliveries still go through', async () => {
+    let lookups = 0;
+    const count = (q: { sql: string }) => {
+      if (q.sql.includes('webhook_find_app')) lookups++;
+    };
+    stack.deps.knex.on('query', count);
+    try {
+      const forged = JSON.stringify(envelopeFor(t, { messages: [textMessage({ from: guestPhone(), body: 'forjada' })] }));
+      // Each forgery for an app nobody registered costs a look-up and a point.
+      for (let i = 0; i < LIMIT; i++) {
+        const res = await postWebhook(stack, forged, { path: `/webhooks/whatsapp/${unknownAppId()}`, secret: 'guessed-secret' });
+        assert.equal(res.status, 404, `attempt ${i + 1}`);
+      }
+      assert.equal(lookups, LIMIT);
+
+      // Over the limit: turned away before Postgres is asked anything.
+      const limited = await postWebhook(stack, forged, { path: `/webhooks/whatsapp/${unknownAppId()}`, secret: 'guessed-secret' });
+      assert.equal(limited.status, 429);
+      assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+      assert.ok(isProblem(limited));
+      const handshake = await stack.api.get(`/webhooks/whatsapp/${unknownAppId()}?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1`);
+      assert.equal(handshake.status, 429);
+      assert.equal(lookups, LIMIT, 'no look-up once the IP is over the limit');
+
+      // A forgery on the platform's route is limited too…
+      assert.equal((await postWebhook(stack, forged, { secret: 'another-secret' })).status, 429);
+      // …but Meta's genuine deliveries from the same IP are never turned away.
+      const genuine = textMessage({ from: guestPhone(), body: 'Mensagem verdadeira' });
+      await deliver(stack, envelopeFor(t, { messages: [genuine] }));
+      assert.equal((await stored(stack, t, genuine.id as string)).body, 'Mensagem verdadeira');
+      assert.equal(lookups, LIMIT);
+    } finally {
+      stack.deps.knex.off('query', count);
+    }
   });
 });

@@ -59,6 +59,8 @@ const displayFor = (phoneNumberId: string) => `55119${phoneNumberId.replace(/\D/
 function contactsOf(messages: MetaObject[]): MetaContact[] {
   const seen = new Map<string, MetaContact>();
   for (const m of messages) {
+    // System messages (identity changes) come without a contacts entry.
+    if (m.type === 'system') continue;
     const waId = typeof m.from === 'string' ? m.from : undefined;
     const userId = typeof m.from_user_id === 'string' ? m.from_user_id : undefined;
     const key = waId ?? userId;
@@ -161,6 +163,56 @@ export const reactionMessage = (o: MessageBase & { messageId: string; emoji?: st
   ...base(o, 'reaction'),
   reaction: { message_id: o.messageId, ...(o.emoji === undefined ? {} : { emoji: o.emoji }) },
 });
+
+// A WhatsApp Flow's answer: the submitted fields travel as a JSON string in `response_json`,
+// with the flow's token among them; Meta's `body` is always "Sent" for flows.
+export const flowReply = (
+  o: MessageBase & { fields: MetaObject; flowToken?: string; name?: string; body?: string; responseJson?: string; contextId?: string; businessNumber?: string },
+): MetaObject => ({
+  ...base({ ...o, context: o.context ?? { from: o.businessNumber ?? '5511900000000', id: o.contextId ?? wamid() } }, 'interactive'),
+  interactive: {
+    type: 'nfm_reply',
+    nfm_reply: {
+      name: o.name ?? 'flow',
+      body: o.body ?? 'Sent',
+      response_json: o.responseJson ?? JSON.stringify({ flow_token: o.flowToken ?? 'flow-token-1', ...o.fields }),
+    },
+  },
+});
+
+// Meta's system messages for a changed identity, as its reference documents them (no contacts
+// entry alongside):
+// - `user_changed_number`: `from` is the old number; `system.wa_id` the new one, with the
+//   regenerated business-scoped user id in `system.user_id` and the old in `previous_user_id`;
+// - `user_changed_user_id`: no phone number anywhere; `system.user_id` is the new business-scoped
+//   user id, `system.previous_user_id` the old one.
+export function systemMessage(
+  o: Omit<MessageBase, 'userId'> &
+    (
+      | { kind: 'user_changed_number'; newWaId: string; newUserId?: string; previousUserId?: string; name?: string }
+      | { kind: 'user_changed_user_id'; newUserId: string; previousUserId: string; fromUserId?: string; name?: string }
+    ),
+): MetaObject {
+  const name = o.name ?? 'Cliente';
+  const system: MetaObject =
+    o.kind === 'user_changed_number'
+      ? {
+          body: `User ${name} changed from ${o.from ?? ''} to ${o.newWaId}`,
+          wa_id: o.newWaId,
+          type: 'user_changed_number',
+          ...(o.newUserId ? { user_id: o.newUserId } : {}),
+          ...(o.previousUserId ? { previous_user_id: o.previousUserId } : {}),
+        }
+      : {
+          body: `User ${name} changed from ${o.previousUserId} to ${o.newUserId}`,
+          user_id: o.newUserId,
+          previous_user_id: o.previousUserId,
+          type: 'user_changed_user_id',
+        };
+  const from = o.kind === 'user_changed_number' ? o.from : undefined;
+  const fromUserId = o.kind === 'user_changed_user_id' ? o.fromUserId : undefined;
+  return { ...base({ ...o, from, userId: fromUserId }, 'system'), system };
+}
 
 export const contactsMessage = (o: MessageBase & { contacts: MetaObject[] }): MetaObject => ({ ...base(o, 'contacts'), contacts: o.contacts });
 
