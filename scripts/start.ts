@@ -11,7 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded-
 import { loadConfig } from '../infra/config';
 import { redisReachable } from '../infra/redis';
 import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
-import { FakeGraphApi, type SentMessage } from '../test/fakes/graph-api';
+import { FakeGraphApi, type SentMessage } from './sandbox/graph-api';
 import { demoSettings, demoWhatsAppIds, ensureDemoTenant, sandboxPort } from './lib/demo-tenant';
 import { localSecrets, type LocalSecrets } from './lib/local-secrets';
 import { findOrBuildTemporalCli, startDevServer, waitForTemporal, type DevServer } from './lib/temporal-cli';
@@ -133,7 +133,7 @@ async function main() {
   );
 }
 
-// Meta's Graph API as the tests know it (test/fakes/graph-api.ts), on a fixed loopback port, with
+// Meta's Graph API as the tests know it (scripts/sandbox/graph-api.ts), on a fixed loopback port, with
 // the demo number registered and every accepted send printed here.
 async function startSandbox(port: number, number: { phoneNumberId: string; wabaId: string; accessToken: string }, businessName: string): Promise<FakeGraphApi> {
   const sandbox = new FakeGraphApi({

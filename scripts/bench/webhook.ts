@@ -17,7 +17,7 @@ import { withTenant } from '../../db/tenant-scope';
 import { loadConfig, type Config } from '../../infra/config';
 import { redisReachable } from '../../infra/redis';
 import { ensureSearchAttributes, temporalConnectionOptions } from '../../infra/temporal';
-import { FakeGraphApi, type SentMessage } from '../../test/fakes/graph-api';
+import { FakeGraphApi, type SentMessage } from '../sandbox/graph-api';
 import { metaEnvelope, textMessage } from '../../test/fakes/meta-payloads';
 import { FakeOpenAi, lastUserText } from '../../test/fakes/openai';
 import { conversationStateQuery, conversationWorkflowId } from '../../workflows/conversation';
@@ -735,7 +735,7 @@ function sourceFingerprint(): string {
       else if (e.name.endsWith('.ts')) hash.update(path).update(readFileSync(path));
     }
   };
-  for (const dir of ['api', 'activities', 'workflows', 'workers', 'db', 'domain', 'infra', 'test/fakes']) walk(join(ROOT, dir));
+  for (const dir of ['api', 'activities', 'workflows', 'workers', 'db', 'domain', 'infra', 'scripts/sandbox', 'test/fakes']) walk(join(ROOT, dir));
   return hash.digest('hex').slice(0, 12);
 }
 

@@ -7,7 +7,7 @@ import { resolveContactId } from '../../db/contacts';
 import { withTenant } from '../../db/tenant-scope';
 import { conversation, conversationStateQuery, conversationWorkflowId } from '../../workflows/conversation';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../domain/tenant-settings';
-import { GRAPH_ERRORS } from '../fakes/graph-api';
+import { GRAPH_ERRORS } from '../../scripts/sandbox/graph-api';
 import { textMessage } from '../fakes/meta-payloads';
 import { addUser } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';

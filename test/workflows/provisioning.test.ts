@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../../workers/worker';
 import { provisioningStatusQuery, provisioningWorkflowId, tenantProvisioning } from '../../workflows/provisioning';
-import { GRAPH_ERRORS } from '../fakes/graph-api';
+import { GRAPH_ERRORS } from '../../scripts/sandbox/graph-api';
 import { login, provisionTenant, superAdmin, tenantBody, whatsappNumber } from '../support/fixtures';
 import { withTenant, withPlatform } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
