@@ -28,6 +28,8 @@ export async function createOrquestraWorker(opts: {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  shutdownGraceTime?: number;
+  shutdownForceTime?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -35,5 +37,8 @@ export async function createOrquestraWorker(opts: {
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(opts.deps),
+    // Spread, not assigned: an explicit undefined would replace the SDK's default.
+    ...(opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
+    ...(opts.shutdownForceTime !== undefined ? { shutdownForceTime: opts.shutdownForceTime } : {}),
   });
 }
