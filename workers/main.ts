@@ -69,16 +69,19 @@ async function main() {
   process.exit(clean ? 0 : 1);
 }
 
-// The first SIGTERM/SIGINT starts the drain; a second one, or the grace time running out with
-// something still hanging (a close that never returns), ends the process at once.
+// The first SIGTERM/SIGINT starts the drain; a second one more than a second later, or the grace
+// time running out with something still hanging (a close that never returns), ends the process at
+// once. Within that second it is the same request twice: under `npm run worker` a Ctrl-C reaches
+// both npm and the worker, and npm forwards its copy.
 function stopOnSignals(log: ReturnType<typeof createLogger>, graceMs: number, shutdown: () => void) {
-  let stopping = false;
+  let stoppingSince = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince) {
+      if (Date.now() - stoppingSince < 1_000) return;
       log.warn({ signal }, 'second stop signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal, graceMs }, 'worker stopping');
     setTimeout(() => {
       log.warn({ graceMs }, 'worker still running at the end of its shutdown grace time; exiting');
