@@ -31,6 +31,8 @@ const envSchema = z.object({
 
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   WORKER_METRICS_URLS: z.string().default('http://127.0.0.1:9464/metrics'),
+  // After SIGTERM/SIGINT the worker exits within this; npm start waits it plus a margin before SIGKILL.
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(1_000).default(10_000),
 
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must have at least 32 characters'),
   ENCRYPTION_KEY: z

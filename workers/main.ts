@@ -17,6 +17,9 @@ async function main() {
     TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
   };
   Runtime.install({
+    // Our own handlers (below): the Runtime's would only ask the worker to shut down, with no
+    // bound on how long that takes.
+    shutdownSignals: [],
     logger: new DefaultLogger('INFO', (e) => log[levels[e.level]]({ sdk: e.meta ?? {} }, e.message)),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
@@ -29,20 +32,70 @@ async function main() {
   const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX, log);
   const redis = createRedis(config.REDIS_URL, log);
   const temporal = createTemporalClient(config);
+  // Shutting down, the SDK stops polling and waits for what the worker holds. A local activity
+  // waiting to retry (a conversation's database step while Postgres is away, backing off up to a
+  // minute) is held too, and the SDK keeps retrying it during shutdown: with the default grace of
+  // 0 nothing is ever cancelled and the worker waits for it indefinitely. So: activities get
+  // the grace time minus a little, then are cancelled; at the grace time the worker gives up.
+  // Nothing is lost by giving up: the workflow task times out on the server and another worker
+  // replays it, re-running the local activity from its last recorded attempt.
+  const graceMs = config.WORKER_SHUTDOWN_GRACE_MS;
   const worker = await createOrquestraWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activityDepsFromConfig(config, { knex, redis, log, client: temporal.client }),
+    shutdownGraceTime: Math.max(0, graceMs - 2_000),
+    shutdownForceTime: Math.max(500, graceMs - 1_000),
   });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
-  // Runtime shuts the worker down on SIGINT/SIGTERM; in-flight activities get their grace period.
-  await worker.run();
-  await connection.close();
-  await temporal.connection.close().catch(() => {});
+  stopOnSignals(log, graceMs, () => worker.shutdown());
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT, shutdownGraceMs: graceMs }, 'worker started');
+  let clean = true;
+  try {
+    await worker.run();
+  } catch (err) {
+    // GracefulShutdownPeriodExpiredError: the SDK's resources are in an unknown state, so no
+    // orderly close below; the process exits.
+    log.warn({ err: (err as Error).message }, 'worker did not drain within its shutdown grace time; exiting');
+    clean = false;
+  }
+  if (clean) {
+    await connection.close();
+    await temporal.connection.close().catch(() => {});
+  }
   redis?.disconnect();
   await knex.destroy();
   log.info('worker stopped');
+  process.exit(clean ? 0 : 1);
+}
+
+// The first SIGTERM/SIGINT starts the drain; a second one more than a second later, or the grace
+// time running out with something still hanging (a close that never returns), ends the process at
+// once. Within that second it is the same request twice: under `npm run worker` a Ctrl-C reaches
+// both npm and the worker, and npm forwards its copy.
+function stopOnSignals(log: ReturnType<typeof createLogger>, graceMs: number, shutdown: () => void) {
+  let stoppingSince = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppingSince) {
+      if (Date.now() - stoppingSince < 1_000) return;
+      log.warn({ signal }, 'second stop signal: exiting now');
+      process.exit(1);
+    }
+    stoppingSince = Date.now();
+    log.info({ signal, graceMs }, 'worker stopping');
+    setTimeout(() => {
+      log.warn({ graceMs }, 'worker still running at the end of its shutdown grace time; exiting');
+      process.exit(1);
+    }, graceMs).unref();
+    try {
+      shutdown();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'worker shutdown refused');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 async function connectWithRetry<T>(connect: () => Promise<T>, log: ReturnType<typeof createLogger>): Promise<T> {

@@ -31,6 +31,8 @@ export async function createOrquestraWorker(opts: {
   // Stand-ins for some activities (tests of a workflow's own logic: a step that fails on cue).
   // Only activities that exist can be replaced, so a renamed one cannot leave a stale stub behind.
   activityOverrides?: Partial<Activities>;
+  shutdownGraceTime?: number;
+  shutdownForceTime?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -38,6 +40,9 @@ export async function createOrquestraWorker(opts: {
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: withOverrides(createActivities(opts.deps), opts.activityOverrides ?? {}),
+    // Spread, not assigned: an explicit undefined would replace the SDK's default.
+    ...(opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
+    ...(opts.shutdownForceTime !== undefined ? { shutdownForceTime: opts.shutdownForceTime } : {}),
   });
 }
 

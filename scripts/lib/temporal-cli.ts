@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
+import { terminate } from './supervisor';
 
 // The official Temporal CLI, pinned. `go install ...@v1.5.1` is the newest tag Go accepts in that
 // form (later tags carry `replace` directives); it embeds server 1.29.1 and the Web UI.
@@ -58,8 +59,12 @@ export interface DevServerOptions {
   dbFile?: string; // omitted: in memory
   namespace?: string;
   headless?: boolean;
-  // Detached from our process group: `npm start` stops it itself, after the worker.
+  // In a process group of its own: a Ctrl-C reaches only the script, which stops it after the
+  // worker (scripts/lib/supervisor.ts).
   detached?: boolean;
+  // Called as soon as the process exists, before it answers: a supervisor that is told to stop
+  // while the server is still coming up can stop it too.
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface DevServer {
@@ -81,6 +86,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
   const child = spawn(o.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: o.detached ?? false });
+  o.onSpawn?.(child);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -98,11 +104,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     uiUrl: o.headless ? null : `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${o.uiPort}`,
     process: child,
     async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
+      await terminate(child, { graceMs: 15_000 });
     },
   };
 }

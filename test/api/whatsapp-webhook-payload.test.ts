@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { parseWhatsAppWebhook } from '../../api/webhooks/whatsapp-payload';
 import { sha256Signature, verifySha256Signature } from '../../infra/hmac-signature';
 import type { InboundMessage, WebhookBatch } from '../../domain/whatsapp-messages';
-import { FakeGraphApi, GRAPH_ERRORS } from '../fakes/graph-api';
+import { FakeGraphApi, GRAPH_ERRORS } from '../../scripts/sandbox/graph-api';
 import {
   audioMessage,
   buttonReply,

@@ -6,7 +6,7 @@ import { withTenant } from '../../db/tenant-scope';
 import { conversation, conversationStateQuery, conversationWorkflowId } from '../../workflows/conversation';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../domain/tenant-settings';
 import { workflowBundle } from '../../workers/worker';
-import { GRAPH_ERRORS } from '../fakes/graph-api';
+import { GRAPH_ERRORS } from '../../scripts/sandbox/graph-api';
 import { lastUserText } from '../fakes/openai';
 import { textMessage } from '../fakes/meta-payloads';
 import { addUser } from '../support/fixtures';

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { provisioningStatusQuery, provisioningWorkflowId, tenantProvisioning } from '../../workflows/provisioning';
-import { GRAPH_ERRORS } from '../fakes/graph-api';
+import { GRAPH_ERRORS } from '../../scripts/sandbox/graph-api';
 import { recordHistory } from '../support/histories';
 import { login, provisionTenant, superAdmin, tenantBody, whatsappNumber } from '../support/fixtures';
 import { withTenant, withPlatform } from '../../db/tenant-scope';

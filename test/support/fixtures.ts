@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ensurePlatformAdmin } from '../../db/platform-admin';
 import { provisioningWorkflowId } from '../../workflows/provisioning';
-import type { FakeNumber } from '../fakes/graph-api';
+import type { FakeNumber } from '../../scripts/sandbox/graph-api';
 import type { TestStack } from './stack';
 
 export const uid = () => randomBytes(5).toString('hex');

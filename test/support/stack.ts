@@ -14,7 +14,7 @@ import { loadConfig, type Config } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
 import { activityDepsFromConfig } from '../../workers/activity-deps';
 import { createOrquestraWorker } from '../../workers/worker';
-import { FakeGraphApi } from '../fakes/graph-api';
+import { FakeGraphApi } from '../../scripts/sandbox/graph-api';
 import { FakeOpenAi } from '../fakes/openai';
 import { ApiClient } from './http';
 

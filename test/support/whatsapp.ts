@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sha256Signature } from '../../infra/hmac-signature';
 import { withTenant } from '../../db/tenant-scope';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../domain/tenant-settings';
-import type { FakeNumber } from '../fakes/graph-api';
+import type { FakeNumber } from '../../scripts/sandbox/graph-api';
 import { contact, metaEnvelope, textMessage, type MetaObject } from '../fakes/meta-payloads';
 import { provisionTenant, superAdmin, whatsappNumber, type TenantFixture } from './fixtures';
 import { TEST_APP_SECRET, type TestStack } from './stack';
