@@ -4,6 +4,7 @@ import { NotFoundError } from 'objection';
 import { Tenant } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import { PERMANENT_FAILURE_TYPES } from '../domain/permanent-failures';
+import type { TenantStatus } from '../domain/tenant-statuses';
 
 // Errors no retry can fix, turned into non-retryable failures once for every activity, so a
 // workflow hears at the first attempt that the data it works on is gone or can never be valid,
@@ -20,7 +21,7 @@ const PERMANENT_SQLSTATES: Record<string, string> = {
 };
 
 // A tenant that is not there any more (deleted, erased) or no longer served.
-const GONE_TENANT_STATUSES = new Set(['suspended', 'failed']);
+const GONE_TENANT_STATUSES: ReadonlySet<TenantStatus> = new Set(['suspended', 'failed']);
 
 export interface PermanentCause {
   reason: string;

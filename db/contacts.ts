@@ -7,16 +7,19 @@ export interface ContactRef {
   profileName?: string;
 }
 
+// Rows that carry either identifier of `ref` (wa_id, business-scoped user id).
+const holdingEither = (ref: ContactRef) => (q: Knex.QueryBuilder) => {
+  if (ref.waId) q.orWhere({ waId: ref.waId });
+  if (ref.userId) q.orWhere({ userId: ref.userId });
+};
+
 // Our id for the person behind a message. Meta may name them by wa_id, by business-scoped user
 // id, or both, and not always the same way twice: either one finds the contact, and the one we
 // did not know yet is added. Concurrent first messages race on the unique indexes, not on us.
 export async function resolveContactId(trx: Knex.Transaction, tenantId: string, ref: ContactRef): Promise<string> {
   const find = () =>
     trx('contacts')
-      .where((q) => {
-        if (ref.waId) q.orWhere({ waId: ref.waId });
-        if (ref.userId) q.orWhere({ userId: ref.userId });
-      })
+      .where(holdingEither(ref))
       .orderByRaw('wa_id IS NULL')
       .first('id', 'waId', 'userId');
   let found = await find();
@@ -55,20 +58,14 @@ export async function applyIdentityChange(
 ): Promise<IdentityChangeOutcome> {
   const { previous, current } = change;
   const found = await trx('contacts')
-    .where((q) => {
-      if (previous.userId) q.orWhere({ userId: previous.userId });
-      if (previous.waId) q.orWhere({ waId: previous.waId });
-    })
+    .where(holdingEither(previous))
     // The business-scoped user id names one person for sure; a phone number may have been recycled.
     .orderByRaw('user_id IS NOT DISTINCT FROM ? DESC', [previous.userId ?? null])
     .first('id', 'waId', 'userId');
   if (!found) return { outcome: 'unknown' };
   const holder = await trx('contacts')
     .whereNot({ id: found.id })
-    .andWhere((q) => {
-      if (current.waId) q.orWhere({ waId: current.waId });
-      if (current.userId) q.orWhere({ userId: current.userId });
-    })
+    .andWhere(holdingEither(current))
     .first('id');
   if (holder) return { outcome: 'conflict', contactId: found.id as string, holderId: holder.id as string };
   await trx('contacts')

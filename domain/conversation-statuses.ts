@@ -8,6 +8,7 @@ export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
 // The seeds' iaLocked: a person owns the conversation and the AI stays silent.
 export const IA_LOCKED_STATUSES = ['escalated', 'assigned'] as const satisfies readonly ConversationStatus[];
+export const isIaLocked = (status: ConversationStatus): boolean => (IA_LOCKED_STATUSES as readonly ConversationStatus[]).includes(status);
 
 export const ESCALATION_STATUSES = ['waiting', 'accepted', 'resolved', 'cancelled'] as const;
 export type EscalationStatus = (typeof ESCALATION_STATUSES)[number];

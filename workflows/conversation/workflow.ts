@@ -16,6 +16,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { Actor } from '../../domain/actor';
+import { isIaLocked } from '../../domain/conversation-statuses';
 import { isWindowOpen } from '../../domain/customer-window';
 import type { OutboundContent } from '../../domain/outbound-content';
 import { mergeReplies, nextSendAt, PER_CUSTOMER_INTERVAL_MS } from '../../domain/pacing';
@@ -148,7 +149,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     tenantId,
     contactId,
     status: s.status,
-    iaLocked: s.status === 'escalated' || s.status === 'assigned',
+    iaLocked: isIaLocked(s.status),
     assigneeId: s.assigneeId,
     team: s.team,
     intent: s.intent,
