@@ -38,7 +38,7 @@ export async function callWorkflow<T>(deps: TemporalDeps, call: () => Promise<T>
   }
 }
 
-export function temporalProblem(err: unknown, o: Pick<CallOptions, 'onDuplicate' | 'onNotFound'> = {}): HttpProblem {
+function temporalProblem(err: unknown, o: Pick<CallOptions, 'onDuplicate' | 'onNotFound'> = {}): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (err instanceof WorkflowExecutionAlreadyStartedError) return conflict(o.onDuplicate ?? 'Este processo já está em andamento.');
   if (err instanceof WorkflowNotFoundError) return o.onNotFound ? o.onNotFound() : notFound('Processo não encontrado.');

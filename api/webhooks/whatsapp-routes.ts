@@ -35,7 +35,7 @@ type MetaPayload = Extract<ParsedWebhook, { ok: true }>;
 
 const SIGNAL_DEADLINE_MS = 5_000;
 // Tenants' own apps: a few per tenant at most; a minute is how long a rotated App Secret may lag.
-export const META_APP_CACHE = { max: 1_000, ttlMs: 60_000 };
+const META_APP_CACHE = { max: 1_000, ttlMs: 60_000 };
 
 export function whatsappWebhook(deps: ApiDeps): BuiltWebhook {
   return buildWebhook<MetaAppSecrets, MetaPayload>(
