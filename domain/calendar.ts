@@ -181,3 +181,31 @@ export function nextBusinessOpening(settings: BusinessCalendar, instant: Date | 
   }
   return null;
 }
+
+// The `days`-th business day after `from`'s local date, at `from`'s local time of day (seconds
+// kept); when that time is outside that day's hours, the next business opening after it. A
+// business day has hours in the settings and, with observeNationalHolidays, is no national
+// holiday. `days = 0` is the first business moment at or after `from`. Cadence waits and
+// appointment reminders both count this way (HubSpot's sequences: steps at the enrolment's time
+// of day, weekends and holidays skipped).
+export function addBusinessDays(settings: BusinessCalendar, from: Date, days: number): Date {
+  if (!Number.isInteger(days) || days < 0) throw new RangeError(`business days must be a whole number ≥ 0, got ${days}`);
+  const fromMs = from.getTime();
+  const opening = (instant: number) => {
+    const next = nextBusinessOpening(settings, instant);
+    if (!next) throw new RangeError('the business calendar has no open day');
+    return next;
+  };
+  if (days === 0) return opening(fromMs);
+  const { date, minutes } = localParts(fromMs, settings.timeZone);
+  const withinMinute = ((fromMs % MINUTE_MS) + MINUTE_MS) % MINUTE_MS;
+  let counted = 0;
+  for (let i = 1; i <= days * 7 + OPENING_SEARCH_DAYS; i++) {
+    const day = shiftDate(date, i);
+    if (!hoursOn(settings, day, weekdayOf(day))) continue;
+    if (++counted < days) continue;
+    const sameTime = zonedTimeToUtc(day, minutes, settings.timeZone).getTime() + withinMinute;
+    return isWithinBusinessHours(settings, sameTime) ? new Date(sameTime) : opening(sameTime);
+  }
+  throw new RangeError('the business calendar has no open day');
+}

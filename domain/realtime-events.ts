@@ -1,5 +1,15 @@
 import type { ConversationStatus, MessageDirection, MessageSenderType, MessageStatus } from './conversation-statuses';
 import type { Role } from './roles';
+import type {
+  AppointmentKind,
+  AppointmentStatus,
+  ContractStatus,
+  LeadStage,
+  LeadTemperature,
+  NurturingStatus,
+  ProposalStatus,
+  SignerStatus,
+} from './sales-statuses';
 
 // What staff dashboards receive live over Socket.io. Payloads are plain JSON (timestamps as ISO
 // strings) because they travel through a Redis stream and are replayed to reconnecting clients.
@@ -85,6 +95,68 @@ export interface EscalationSlaBreachedEvent extends ConversationScoped {
   breaches: number;
 }
 
+// --- The sales funnel -------------------------------------------------------------------------
+interface TenantScoped {
+  tenantId: string;
+}
+
+// A snapshot of the board card (newest updatedAt wins), sent to the tenant and the owner.
+export interface LeadUpdatedEvent extends TenantScoped {
+  leadId: string;
+  contactId: string;
+  stage: LeadStage;
+  ownerId: string | null;
+  score: number | null;
+  temperature: LeadTemperature | null;
+  nurturingStatus: NurturingStatus | null;
+  nurturingNextAt: string | null;
+  updatedAt: string;
+}
+
+// A hot lead, to its owner at once.
+export interface LeadHotEvent extends TenantScoped {
+  leadId: string;
+  ownerId: string | null;
+  score: number;
+  reasons: string[];
+}
+
+export interface TaskEvent extends TenantScoped {
+  taskId: string;
+  leadId: string | null;
+  ownerId: string | null;
+  kind: string;
+  title: string;
+  status: string;
+  dueAt: string | null;
+}
+
+export interface AppointmentUpdatedEvent extends TenantScoped {
+  appointmentId: string;
+  leadId: string;
+  ownerId: string | null;
+  kind: AppointmentKind;
+  status: AppointmentStatus;
+  startsAt: string;
+  updatedAt: string;
+}
+
+export interface ProposalUpdatedEvent extends TenantScoped {
+  proposalId: string;
+  leadId: string;
+  status: ProposalStatus;
+  totalCents: number;
+  updatedAt: string;
+}
+
+export interface ContractUpdatedEvent extends TenantScoped {
+  contractId: string;
+  leadId: string | null;
+  status: ContractStatus;
+  signers: { signerId: string; position: number; status: SignerStatus }[];
+  updatedAt: string;
+}
+
 export interface RealtimeEvents {
   'message:new': MessageNewEvent;
   'message:status': MessageStatusEvent;
@@ -93,6 +165,13 @@ export interface RealtimeEvents {
   'escalation:new': EscalationNewEvent;
   'escalation:accepted': EscalationAcceptedEvent;
   'escalation:sla_breached': EscalationSlaBreachedEvent;
+  'lead:updated': LeadUpdatedEvent;
+  'lead:hot': LeadHotEvent;
+  'task:new': TaskEvent;
+  'task:updated': TaskEvent;
+  'appointment:updated': AppointmentUpdatedEvent;
+  'proposal:updated': ProposalUpdatedEvent;
+  'contract:updated': ContractUpdatedEvent;
 }
 export type RealtimeEventName = keyof RealtimeEvents;
 
@@ -104,6 +183,13 @@ export const REALTIME_EVENT_NAMES = [
   'escalation:new',
   'escalation:accepted',
   'escalation:sla_breached',
+  'lead:updated',
+  'lead:hot',
+  'task:new',
+  'task:updated',
+  'appointment:updated',
+  'proposal:updated',
+  'contract:updated',
 ] as const satisfies readonly RealtimeEventName[];
 
 // With connection-state recovery the server appends the stream offset as a last argument; the

@@ -14,7 +14,18 @@ export const API_KEY_SCOPES = [
   'conversations:read',
   'conversations:write',
   'messages:send',
+  'catalog:read',
+  'catalog:write',
+  'leads:read',
+  'leads:write',
+  'appointments:write',
+  'proposals:write',
+  'contracts:read',
+  'contracts:write',
 ] as const;
+
+// Who works the funnel: sales users own leads; managers and admins see and act on everyone's.
+export const SALES_ROLES = ['TENANT_ADMIN', 'MANAGER', 'SALES'] as const satisfies readonly Role[];
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export function isTenantRole(role: Role): role is TenantRole {

@@ -27,6 +27,19 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
+const DEFAULT_SALES_SETTINGS = {
+  leadFromWhatsApp: false,
+  defaultMaxOpenLeads: 50,
+  hotLeadScore: 70,
+  marketingConsentTextVersion: 'marketing-v1',
+  taskExpiryHours: 48,
+  marketingLimitRetryHours: 24,
+  marketingLimitMaxRetries: 3,
+  pausedTemplateRecheckHours: 3,
+  appointmentReminders: { dayBefore: true, hoursBefore: 2 },
+  signing: { reminderEveryDays: 2, expiresAfterDays: 30, linkTtlHours: 24 * 30, codeTtlMinutes: 10, codeMaxAttempts: 5, codeTemplate: 'codigo_verificacao' },
+};
+
 const DEFAULT_HANDOFF_MESSAGE = 'Vou chamar alguém da nossa equipe para continuar o atendimento.';
 
 export const tenantSettingsSchema = z.object({
@@ -51,8 +64,46 @@ export const tenantSettingsSchema = z.object({
     handoffNoticeEnabled: z.boolean().default(true),
     handoffMessage: z.string().trim().min(1).max(1024).default(DEFAULT_HANDOFF_MESSAGE),
   }),
+  // The sales funnel. Defaults keep settings stored before this section parsing.
+  sales: z
+    .object({
+      // A first WhatsApp message from an unknown contact opens a lead (source whatsapp).
+      leadFromWhatsApp: z.boolean().default(false),
+      // Open leads a sales user holds before round robin skips them (sales_capacities overrides).
+      defaultMaxOpenLeads: z.number().int().min(0).max(100_000).default(50),
+      // Score at or above which a lead is hot and its owner is alerted at once.
+      hotLeadScore: z.number().int().min(0).max(100).default(70),
+      // What the opt-out keywords and the lead form's consent checkbox refer to (LGPD art. 8).
+      marketingConsentTextVersion: z.string().trim().min(1).max(100).default('marketing-v1'),
+      // A cadence's call task expires after this long undone, and the cadence goes on.
+      taskExpiryHours: z.number().positive().max(24 * 60).default(48),
+      // 131049 (Meta's per-user marketing limit): wait this long, at most this many times.
+      marketingLimitRetryHours: z.number().positive().max(24 * 14).default(24),
+      marketingLimitMaxRetries: z.number().int().min(0).max(10).default(3),
+      // A paused template is checked again after this long.
+      pausedTemplateRecheckHours: z.number().positive().max(24 * 7).default(3),
+      appointmentReminders: z
+        .object({ dayBefore: z.boolean().default(true), hoursBefore: z.number().positive().max(48).default(2) })
+        .default({ dayBefore: true, hoursBefore: 2 }),
+      // Contract signing (Documenso's defaults: reminders every 2 days, a deadline).
+      signing: z
+        .object({
+          reminderEveryDays: z.number().positive().max(60).default(2),
+          expiresAfterDays: z.number().positive().max(365).default(30),
+          linkTtlHours: z.number().positive().max(24 * 365).default(24 * 30),
+          codeTtlMinutes: z.number().positive().max(60).default(10),
+          codeMaxAttempts: z.number().int().min(1).max(10).default(5),
+          // The WhatsApp authentication template that carries the code (no URL, per Meta).
+          codeTemplate: z.string().regex(/^[a-z0-9_]{1,512}$/).default('codigo_verificacao'),
+        })
+        .default({ reminderEveryDays: 2, expiresAfterDays: 30, linkTtlHours: 24 * 30, codeTtlMinutes: 10, codeMaxAttempts: 5, codeTemplate: 'codigo_verificacao' }),
+    })
+    .default(() => DEFAULT_SALES_SETTINGS),
 });
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
+
+// The sales funnel's waits are settings (or workflow inputs), so the same code runs with days in
+// production and with seconds on a test server.
 export const storedTenantSettingsSchema = tenantSettingsSchema;
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
@@ -78,6 +129,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
     handoffNoticeEnabled: true,
     handoffMessage: DEFAULT_HANDOFF_MESSAGE,
   },
+  sales: DEFAULT_SALES_SETTINGS,
 };
 
 // What a tenant admin may send to change settings: any subset, nested objects partially.
@@ -97,20 +149,47 @@ export const tenantSettingsPatchSchema = z
       })
       .partial()
       .strict(),
+    sales: z
+      .object({
+        leadFromWhatsApp: z.boolean(),
+        defaultMaxOpenLeads: z.number().int().min(0).max(100_000),
+        hotLeadScore: z.number().int().min(0).max(100),
+        marketingConsentTextVersion: z.string().trim().min(1).max(100),
+        taskExpiryHours: z.number().int().min(1).max(24 * 60),
+        marketingLimitRetryHours: z.number().int().min(1).max(24 * 14),
+        marketingLimitMaxRetries: z.number().int().min(0).max(10),
+        pausedTemplateRecheckHours: z.number().int().min(1).max(24 * 7),
+        appointmentReminders: z.object({ dayBefore: z.boolean(), hoursBefore: z.number().int().min(1).max(48) }).partial().strict(),
+        signing: z
+          .object({
+            reminderEveryDays: z.number().int().min(1).max(60),
+            expiresAfterDays: z.number().int().min(1).max(365),
+            linkTtlHours: z.number().int().min(1).max(24 * 365),
+            codeTtlMinutes: z.number().int().min(1).max(60),
+            codeMaxAttempts: z.number().int().min(1).max(10),
+            codeTemplate: z.string().regex(/^[a-z0-9_]{1,512}$/),
+          })
+          .partial()
+          .strict(),
+      })
+      .partial()
+      .strict(),
   })
   .partial()
   .strict();
 export type TenantSettingsPatch = z.infer<typeof tenantSettingsPatchSchema>;
 
-// Merged one level deep: a tenant changing Monday's hours keeps the other days.
+// Merged as deep as the patch goes: a tenant changing Monday's hours keeps the other days, and one
+// changing the signing reminders keeps the signing deadline.
 export function mergeTenantSettings(current: TenantSettings, patch: TenantSettingsPatch): TenantSettings {
-  const merged: Record<string, unknown> = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    const base = (current as Record<string, unknown>)[key];
-    merged[key] =
-      value !== null && typeof value === 'object' && base !== null && typeof base === 'object'
-        ? { ...base, ...value }
-        : value;
-  }
-  return tenantSettingsSchema.parse(merged);
+  return tenantSettingsSchema.parse(deepMerge(current, patch));
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function deepMerge(base: unknown, patch: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return patch;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) merged[key] = deepMerge(base[key], value);
+  return merged;
 }

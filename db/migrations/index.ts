@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { platformCore } from './001_platform_core';
 import { conversations } from './002_conversations';
+import { sales } from './003_sales';
 import type { MigrationRoles } from './rls';
 
 export interface Migration {
@@ -9,4 +10,4 @@ export interface Migration {
 }
 
 // Listed explicitly (not read from disk) so migrations run the same under tsx, a bundle or a test.
-export const migrations: Migration[] = [platformCore, conversations];
+export const migrations: Migration[] = [platformCore, conversations, sales];

@@ -4,3 +4,4 @@ export * from './conversations';
 export * from './whatsapp';
 export * from './assistant';
 export * from './automations';
+export * from './sales';

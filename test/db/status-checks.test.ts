@@ -16,6 +16,7 @@ import {
   MESSAGE_STATUSES,
 } from '../../domain/conversation-statuses';
 import { ROLES } from '../../domain/roles';
+import * as sales from '../../domain/sales-statuses';
 import { TENANT_STATUSES } from '../../domain/tenant-statuses';
 
 // The database's CHECKs and the domain's lists are one list each: a value the code writes is one
@@ -30,6 +31,26 @@ const EXPECTED: Record<string, readonly string[]> = {
   'messages.status': MESSAGE_STATUSES,
   'escalations.status': ESCALATION_STATUSES,
   'escalations.requested_by_type': ESCALATION_REQUESTER_TYPES,
+  'offerings.kind': sales.OFFERING_KINDS,
+  'consent_events.purpose': sales.CONSENT_PURPOSES,
+  'consent_events.action': sales.CONSENT_ACTIONS,
+  'consent_events.channel': sales.CONSENT_CHANNELS,
+  'leads.source': sales.LEAD_SOURCES,
+  'leads.stage': sales.LEAD_STAGES,
+  'leads.temperature': sales.LEAD_TEMPERATURES,
+  'leads.nurturing_status': sales.NURTURING_STATUSES,
+  'lead_events.type': sales.LEAD_EVENT_TYPES,
+  'tasks.kind': sales.TASK_KINDS,
+  'tasks.status': sales.TASK_STATUSES,
+  'appointments.kind': sales.APPOINTMENT_KINDS,
+  'appointments.status': sales.APPOINTMENT_STATUSES,
+  'proposals.status': sales.PROPOSAL_STATUSES,
+  'contracts.status': sales.CONTRACT_STATUSES,
+  'contracts.signing_order': sales.SIGNING_ORDERS,
+  'contract_signers.status': sales.SIGNER_STATUSES,
+  'contract_events.type': sales.CONTRACT_EVENT_TYPES,
+  'billing_handoffs.status': sales.BILLING_HANDOFF_STATUSES,
+  'contract_documents.kind': ['original', 'final'],
 };
 
 // `CHECK ((status = ANY (ARRAY['a'::text, 'b'::text])))` → ['a', 'b'].
