@@ -14,7 +14,7 @@ import type { ActivityDeps } from './deps';
 // without ever holding up the conversation that produced the event.
 
 export async function startAutomationEvent(
-  deps: ActivityDeps,
+  deps: Pick<ActivityDeps, 'knex' | 'temporal'>,
   tenantId: string,
   key: string,
   event: AutomationEventName,

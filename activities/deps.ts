@@ -35,6 +35,6 @@ export function callerWorkflowId(): string | null {
 const SILENT = createRealtimeEmitter(null);
 
 // Live events are optional (a worker without Redis, a test): emitting then does nothing.
-export function realtimeOf(deps: ActivityDeps): RealtimeEmitter {
+export function realtimeOf(deps: Pick<ActivityDeps, 'realtime'>): RealtimeEmitter {
   return deps.realtime ?? SILENT;
 }

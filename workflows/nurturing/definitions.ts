@@ -33,3 +33,18 @@ export interface TaskCompletedSignal {
   at: string;
 }
 export const taskCompletedSignal = defineSignal<[TaskCompletedSignal]>('taskCompleted');
+
+// How a lead is enrolled. The cadence (and its version) is read by the workflow's first step, so
+// it is frozen in the history: an edit reaches new enrolments only.
+export interface NurturingInput {
+  tenantId: string;
+  leadId: string;
+  contactId: string;
+  options?: NurturingOptions;
+}
+
+export interface NurturingOptions {
+  // Tests and demos: a business day lasts this long instead of being counted on the calendar.
+  businessDayMs?: number;
+  maxHistoryEvents?: number;
+}

@@ -1,0 +1,3 @@
+export * from './definitions';
+export { nurturingStart } from './start';
+export { leadNurturing } from './workflow';
