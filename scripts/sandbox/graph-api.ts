@@ -33,6 +33,9 @@ export interface SentMessage {
   body: Record<string, unknown>; // the request body as sent
   text?: string; // text.body, an interactive body or a media caption: what the user would read
   templateName?: string;
+  templateLanguage?: string;
+  // template.components as sent: an authentication template's code is a body parameter there.
+  components?: Record<string, unknown>[];
   bizOpaqueCallbackData?: string;
   contextMessageId?: string;
   wamid: string;
@@ -333,6 +336,12 @@ export class FakeGraphApi {
     if (text !== undefined) message.text = text;
     const templateName = type === 'template' ? str(rec(body.template)?.name) : undefined;
     if (templateName !== undefined) message.templateName = templateName;
+    if (type === 'template') {
+      const template = rec(body.template);
+      const language = str(rec(template?.language)?.code);
+      if (language !== undefined) message.templateLanguage = language;
+      if (Array.isArray(template?.components)) message.components = template.components as Record<string, unknown>[];
+    }
     const opaque = str(body.biz_opaque_callback_data);
     if (opaque !== undefined) message.bizOpaqueCallbackData = opaque;
     const contextMessageId = str(rec(body.context)?.message_id);
@@ -361,7 +370,7 @@ export class FakeGraphApi {
     const sent = this.sent.filter((m) => (to === null || m.to === to) && m.receivedAt >= since);
     return {
       status: 200,
-      body: { sent: sent.map((m) => ({ to: m.to, type: m.type, text: m.text ?? null, templateName: m.templateName ?? null, wamid: m.wamid, receivedAt: m.receivedAt })) },
+      body: { sent: sent.map((m) => ({ to: m.to, type: m.type, text: m.text ?? null, templateName: m.templateName ?? null, components: m.components ?? null, wamid: m.wamid, receivedAt: m.receivedAt })) },
     };
   }
 
@@ -431,6 +440,9 @@ function sendProblem(body: Record<string, unknown>): string | undefined {
       const t = rec(payload);
       if (!str(t?.name)) return "Param template['name'] is required";
       if (!str(rec(t?.language)?.code)) return "Param template['language']['code'] is required";
+      if (t?.components !== undefined && (!Array.isArray(t.components) || !t.components.every(isRecord))) {
+        return "Param template['components'] must be an array of objects";
+      }
       return undefined;
     }
     case 'interactive': {
@@ -484,4 +496,15 @@ function unsupported(id: string, method: 'get' | 'post' = 'get') {
       { error_subcode: 33 },
     ),
   };
+}
+
+// The text parameters of a sent template, components in order (body, then buttons): for an
+// authentication template, [code, code].
+export function templateTexts(m: Pick<SentMessage, 'components'>): string[] {
+  return (m.components ?? []).flatMap((c) =>
+    (Array.isArray(c.parameters) ? c.parameters : []).flatMap((p: unknown) => {
+      const text = isRecord(p) && p.type === 'text' ? str(p.text) : undefined;
+      return text === undefined ? [] : [text];
+    }),
+  );
 }
