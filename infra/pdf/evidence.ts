@@ -31,7 +31,7 @@ export const EVIDENCE_ATTACHMENT = 'evidencia.json';
 
 /**
  * Appends the evidence pages to the signed original and embeds the same data as
- * `evidencia.json`. The original pages are carried over as they are (their content streams are
+ * `evidencia.json` (phones masked). The original pages are carried over as they are (their content streams are
  * not rewritten) and nothing variable is written, so the same input gives the same bytes.
  */
 export async function appendEvidencePage(original: Uint8Array, evidence: EvidenceSheet): Promise<Uint8Array> {
@@ -77,7 +77,9 @@ export async function appendEvidencePage(original: Uint8Array, evidence: Evidenc
   );
   writer.drawFooters(`${evidence.reference} — registro de evidências`);
 
-  await pdf.attach(new TextEncoder().encode(JSON.stringify(evidence, null, 2)), EVIDENCE_ATTACHMENT, {
+  // Every signer gets the file: their phones go masked, as on the page (the full ones stay in the database).
+  const embedded: EvidenceSheet = { ...evidence, signers: evidence.signers.map((s) => ({ ...s, waId: maskPhone(s.waId) })) };
+  await pdf.attach(new TextEncoder().encode(JSON.stringify(embedded, null, 2)), EVIDENCE_ATTACHMENT, {
     mimeType: 'application/json',
     description: EVIDENCE_TITLE,
     creationDate: FIXED_PDF_DATE,

@@ -30,7 +30,7 @@ export function toWinAnsi(text: string, font: PDFFont): string {
   let out = '';
   for (const ch of text.normalize('NFC')) {
     const cp = ch.codePointAt(0) as number;
-    if (ch === '\t') out += '    ';
+    if (ch === '\t') out += ' ';
     else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) continue;
     else if (supported.has(cp)) out += ch;
     else {
@@ -118,8 +118,8 @@ export class PageWriter {
     const indent = style.indent ?? 0;
     const width = A4[0] - 2 * MARGIN_X - indent;
     if (style.gapBefore && this.y !== TOP) this.y -= style.gapBefore;
-    for (const hardLine of toWinAnsi(text, font).split(/\r?\n/)) {
-      for (const line of wrapText(hardLine.trimEnd(), font, size, width)) {
+    for (const hardLine of text.split(/\r?\n/)) {
+      for (const line of wrapText(toWinAnsi(hardLine, font).trimEnd(), font, size, width)) {
         if (this.y - size < BOTTOM) this.newPage();
         this.y -= size;
         if (line) this.page.drawText(line, { x: MARGIN_X + indent, y: this.y, size, font });

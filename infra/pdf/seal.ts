@@ -6,6 +6,7 @@ import { PDFDocument } from 'pdf-lib';
 import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
 import { SignPdf } from '@signpdf/signpdf';
 import { P12Signer } from '@signpdf/signer-p12';
+import { commonNameOf, sha256Hex } from './verify';
 
 export interface PlatformCertificate {
   p12: Buffer;
@@ -65,24 +66,47 @@ function createExclusive(path: string, content: Buffer): void {
   }
 }
 
+const KEY_BAG = forge.pki.oids.pkcs8ShroudedKeyBag as string;
+const CERT_BAG = forge.pki.oids.certBag as string;
+
+// @signpdf/signer-p12 reads the key from a shrouded key bag and needs the certificate matching it.
+function openP12(p12: Buffer, passphrase: string): { key: forge.pki.rsa.PrivateKey; cert: forge.pki.Certificate } | null {
+  const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(p12.toString('binary'))), false, passphrase);
+  const key = (parsed.getBags({ bagType: KEY_BAG })[KEY_BAG] ?? [])[0]?.key as forge.pki.rsa.PrivateKey | undefined;
+  if (!key?.n) return null;
+  const cert = (parsed.getBags({ bagType: CERT_BAG })[CERT_BAG] ?? []).find((b: forge.pkcs12.Bag) => {
+    const pub = b.cert?.publicKey as forge.pki.rsa.PublicKey | undefined;
+    return !!pub?.n && pub.n.compareTo(key.n) === 0 && pub.e.compareTo(key.e) === 0;
+  })?.cert;
+  return cert ? { key, cert } : null;
+}
+
 function fromP12(p12: Buffer, passphrase: string, source: string): PlatformCertificate {
-  let parsed: forge.pkcs12.Pkcs12Pfx;
+  let opened: ReturnType<typeof openP12>;
   try {
-    parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(p12.toString('binary'))), false, passphrase);
+    opened = openP12(p12, passphrase);
   } catch (err) {
     throw new Error(`signing certificate (${source}): cannot open the PKCS#12 with the given passphrase: ${(err as Error).message}`);
   }
-  const keys = parsed.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag] ?? [];
-  const certs = parsed.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? [];
-  const key = keys[0]?.key as forge.pki.rsa.PrivateKey | undefined;
-  // @signpdf/signer-p12 reads the key from a shrouded key bag and needs the matching certificate.
-  const own = certs.find((b) => {
-    const pub = b.cert?.publicKey as forge.pki.rsa.PublicKey | undefined;
-    return key && pub?.n && pub.n.compareTo(key.n) === 0 && pub.e.compareTo(key.e) === 0;
-  })?.cert;
-  if (!key || !own) throw new Error(`signing certificate (${source}): the PKCS#12 needs an encrypted RSA private key and its certificate`);
-  const cn = own.subject.getField('CN') as { value: string } | null;
-  return { p12, passphrase, commonName: cn?.value ?? own.subject.attributes.map((a) => `${a.shortName ?? a.name}=${a.value}`).join(', ') };
+  if (!opened) throw new Error(`signing certificate (${source}): the PKCS#12 needs an encrypted RSA private key and its certificate`);
+  const { cert } = opened;
+  return { p12, passphrase, commonName: commonNameOf(cert) ?? cert.subject.attributes.map((a) => `${a.shortName ?? a.name}=${String(a.value)}`).join(', ') };
+}
+
+function certificateOf(cert: PlatformCertificate): forge.pki.Certificate {
+  const opened = openP12(cert.p12, cert.passphrase);
+  if (!opened) throw new Error('signing certificate: no certificate matches the private key');
+  return opened.cert;
+}
+
+/** SHA-256 of the certificate's DER, as openssl prints it (hex, upper case, colon-free): for records and logs. */
+export function certificateFingerprint(cert: PlatformCertificate): string {
+  return sha256Hex(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certificateOf(cert))).getBytes(), 'binary')).toUpperCase();
+}
+
+/** Tests only: forgets the per-process cache, as a restart would. */
+export function clearPlatformCertificateCache(): void {
+  cache.clear();
 }
 
 /** A self-signed RSA-2048 certificate valid for 10 years, as PKCS#12 (also used by tests). */
@@ -98,7 +122,7 @@ export function createSelfSignedP12(commonName: string, passphrase: string, year
   cert.validity.notAfter = new Date(now);
   cert.validity.notAfter.setUTCFullYear(now.getUTCFullYear() + years);
   const subject = [
-    { name: 'commonName', value: commonName },
+    { name: 'commonName', value: forge.util.encodeUtf8(commonName), valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
     { name: 'organizationName', value: 'Orquestra' },
     { name: 'countryName', value: 'BR' },
   ];

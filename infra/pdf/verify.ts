@@ -24,6 +24,9 @@ const OID_MESSAGE_DIGEST = forge.pki.oids.messageDigest as string;
 const OID_SIGNING_TIME = forge.pki.oids.signingTime as string;
 const OID_SHA256 = forge.pki.oids.sha256 as string;
 
+// node-forge 1.3+ takes options here; its published types still say `strict?: boolean`.
+const fromDerPrefix = forge.asn1.fromDer as unknown as (bytes: forge.util.ByteStringBuffer, options: { parseAllBytes: boolean }) => forge.asn1.Asn1;
+
 const NOT_SIGNED: SealVerification = { signed: false, byteRangeDigestOk: false, signerCommonName: null, signedAt: null };
 
 /** Checks the last signature of a PDF sealed by sealPdf (adbe.pkcs7.detached, SHA-256, RSA). */
@@ -41,7 +44,7 @@ export function verifySealedPdf(pdf: Uint8Array): SealVerification {
   try {
     const der = Buffer.from(hex, 'hex');
     // The placeholder is padded with zeros after the DER.
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')), { parseAllBytes: false });
+    const asn1 = fromDerPrefix(forge.util.createBuffer(der.toString('binary')), { parseAllBytes: false });
     p7 = forge.pkcs7.messageFromAsn1(asn1) as forge.pkcs7.PkcsSignedData;
     signerInfo = ((p7 as unknown as { rawCapture: { signerInfos?: forge.asn1.Asn1[] } }).rawCapture.signerInfos ?? [])[0];
   } catch {
@@ -55,8 +58,7 @@ export function verifySealedPdf(pdf: Uint8Array): SealVerification {
   const authAttrs = parts.find((p) => p.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && p.type === 0);
   const signature = parts.find((p, i) => i > 3 && p.tagClass === forge.asn1.Class.UNIVERSAL && p.type === forge.asn1.Type.OCTETSTRING);
   const certificate = p7.certificates.find((c) => stripZeros(c.serialNumber) === stripZeros(serial)) ?? p7.certificates[0];
-  const cn = certificate?.subject.getField('CN') as { value: string } | null | undefined;
-  const signerCommonName = cn?.value ?? null;
+  const signerCommonName = certificate ? commonNameOf(certificate) : null;
   if (!authAttrs || !signature || !certificate || digestAlgorithm !== OID_SHA256) {
     return { signed: true, byteRangeDigestOk: false, signerCommonName, signedAt: null };
   }
@@ -91,6 +93,18 @@ export function verifySealedPdf(pdf: Uint8Array): SealVerification {
   return { signed: true, byteRangeDigestOk: digestMatches && coversWholeFile && signatureValid, signerCommonName, signedAt };
 }
 
+/** The subject's CN, decoded when it is a UTF8String (forge hands those over as UTF-8 bytes). */
+export function commonNameOf(cert: forge.pki.Certificate): string | null {
+  const field = cert.subject.getField('CN') as { value: string; valueTagClass?: number } | null;
+  if (!field) return null;
+  if (field.valueTagClass !== forge.asn1.Type.UTF8) return field.value;
+  try {
+    return forge.util.decodeUtf8(field.value);
+  } catch {
+    return field.value;
+  }
+}
+
 function stripZeros(hex: string): string {
   return hex.toLowerCase().replace(/^0+/, '');
 }
@@ -109,7 +123,7 @@ export async function countPages(pdf: Uint8Array): Promise<number> {
   return doc.getPageCount();
 }
 
-/** The `evidencia.json` appendEvidencePage embedded, or null when the PDF has none. */
+/** The `evidencia.json` appendEvidencePage embedded (signers' waId masked), or null when the PDF has none. */
 export async function extractEvidenceJson(pdf: Uint8Array): Promise<EvidenceSheet | null> {
   const doc = await PDFDocument.load(pdf, { updateMetadata: false });
   const names = doc.catalog.lookupMaybe(PDFName.of('Names'), PDFDict);
