@@ -60,8 +60,10 @@ export async function appendEvidencePage(original: Uint8Array, evidence: Evidenc
 
   writer.text(`Eventos (${evidence.events.length})`, { bold: true, size: 12, gapBefore: 14 });
   for (const e of evidence.events) {
-    writer.text(`${formatInZone(e.at, evidence.timeZone)} — ${e.type} — ${e.actor}`, { size: 9, bold: true, gapBefore: 5 });
+    writer.text(`${formatLocal(e.at, evidence.timeZone)} — ${e.type} — ${e.actor}`, { size: 9, bold: true, gapBefore: 5 });
+    const utc = new Date(e.at);
     const extra = [
+      Number.isNaN(utc.getTime()) ? null : `UTC: ${utc.toISOString()}`,
       e.details ? e.details : null,
       e.ip ? `IP: ${e.ip}` : null,
       e.userAgent ? `Navegador: ${e.userAgent}` : null,
@@ -105,11 +107,17 @@ export function maskPhone(waId: string): string {
 export function formatInZone(iso: string, timeZone: string): string {
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return iso;
-  let local: string;
+  const local = formatLocal(iso, timeZone);
+  return local === iso || local.endsWith(' UTC') ? local : `${local} (${timeZone}; ${at.toISOString()} UTC)`;
+}
+
+/** "01/12/2026 20:42:32" in the zone; the UTC ISO time when the zone is unknown, bad input as given. */
+export function formatLocal(iso: string, timeZone: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
   try {
-    local = new Intl.DateTimeFormat('pt-BR', { timeZone, dateStyle: 'short', timeStyle: 'medium' }).format(at);
+    return new Intl.DateTimeFormat('pt-BR', { timeZone, dateStyle: 'short', timeStyle: 'medium' }).format(at).replace(',', '');
   } catch {
     return `${at.toISOString()} UTC`;
   }
-  return `${local.replace(',', '')} (${timeZone}; ${at.toISOString()} UTC)`;
 }
