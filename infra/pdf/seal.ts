@@ -122,7 +122,7 @@ export function createSelfSignedP12(commonName: string, passphrase: string, year
   cert.validity.notAfter = new Date(now);
   cert.validity.notAfter.setUTCFullYear(now.getUTCFullYear() + years);
   const subject = [
-    { name: 'commonName', value: forge.util.encodeUtf8(commonName), valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
+    { name: 'commonName', value: commonName, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
     { name: 'organizationName', value: 'Orquestra' },
     { name: 'countryName', value: 'BR' },
   ];
