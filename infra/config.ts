@@ -58,6 +58,10 @@ const envSchema = z.object({
   OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
 
   MEDIA_DIR: z.string().default('.data/media'),
+  // The certificate sealing completed contracts (PKCS#12, base64). Without it, a self-signed one is
+  // generated once into the data directory: fine for one machine, not for several.
+  SIGNING_CERT_P12_BASE64: z.string().optional(),
+  SIGNING_CERT_PASSPHRASE: z.string().optional(),
   SOCKET_CORS_ORIGIN: z.string().optional(),
 
   RATE_LIMIT_LOGIN_POINTS: z.coerce.number().int().positive().default(5),

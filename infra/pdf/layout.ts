@@ -149,5 +149,5 @@ export function setFixedMetadata(doc: PDFDocument, title: string, at: Date): voi
 
 // Metadata strings are UTF-16 in pdf-lib, so only control characters need to go.
 function toWinAnsiPlain(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return [...text].map((ch) => ((ch.codePointAt(0) as number) < 0x20 || ch === '\u007f' ? ' ' : ch)).join('');
 }
