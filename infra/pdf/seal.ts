@@ -161,11 +161,18 @@ export async function sealPdf(pdf: Uint8Array, cert: PlatformCertificate, info: 
     name: pdfLiteral(info.name),
     contactInfo: pdfLiteral(info.contactInfo ?? ''),
     signingTime,
+    signatureLength: signatureRoom(cert),
     appName: 'Orquestra',
   });
   const withPlaceholder = Buffer.from(await doc.save({ useObjectStreams: false }));
   const signed = await new SignPdf().sign(withPlaceholder, new P12Signer(cert.p12, { passphrase: cert.passphrase }), signingTime);
   return new Uint8Array(signed.buffer, signed.byteOffset, signed.byteLength);
+}
+
+// Hex characters reserved for the PKCS#7: it carries every certificate of the PKCS#12 (a CA chain
+// can be several kB), so the room grows with the file; the library's default of 8192 fits a lone one.
+function signatureRoom(cert: PlatformCertificate): number {
+  return Math.max(8192, 2 * (cert.p12.length + 2048));
 }
 
 // The placeholder writes these as literal strings byte by byte, unescaped: keep them in Latin-1

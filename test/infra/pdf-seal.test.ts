@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
+import forge from 'node-forge';
 import { appendEvidencePage } from '../../infra/pdf/evidence';
 import { renderContractPdf } from '../../infra/pdf/render';
 import {
@@ -132,6 +133,23 @@ describe('loadPlatformCertificate', () => {
     const result = verifySealedPdf(sealed);
     assert.equal(result.byteRangeDigestOk, true);
     assert.equal(result.signerCommonName, 'Cartório Digital de Teste');
+  });
+
+  it('seals with a configured PKCS#12 that carries a certificate chain', async () => {
+    const open = (p12: Buffer, pw: string) => {
+      const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(p12.toString('binary')), pw);
+      const key = parsed.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag as string })[forge.pki.oids.pkcs8ShroudedKeyBag as string]![0]!.key!;
+      const cert = parsed.getBags({ bagType: forge.pki.oids.certBag as string })[forge.pki.oids.certBag as string]![0]!.cert!;
+      return { key, cert };
+    };
+    const leaf = open(createSelfSignedP12('Empresa Assinante Ltda', 'x'), 'x');
+    const chain = ['AC Intermediária 1', 'AC Intermediária 2', 'AC Intermediária 3', 'AC Raiz'].map((cn) => open(createSelfSignedP12(cn, 'x'), 'x').cert);
+    const p12 = Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(leaf.key, [leaf.cert, ...chain], 'pw')).getBytes(), 'binary');
+    const cert = loadPlatformCertificate({ p12Base64: p12.toString('base64'), passphrase: 'pw' });
+    assert.equal(cert.commonName, 'Empresa Assinante Ltda');
+    const result = verifySealedPdf(await sealPdf(await documentToSeal(), cert, info));
+    assert.equal(result.byteRangeDigestOk, true);
+    assert.equal(result.signerCommonName, 'Empresa Assinante Ltda', 'the signer, not the first certificate of the chain');
   });
 
   it('refuses a configured PKCS#12 with the wrong passphrase, saying which setting', () => {
