@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
+import type { Knex } from 'knex';
 import { openOrJoinLead, type IntakeResult, type LeadIntake } from '../db/lead-intake';
 import { Lead } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
@@ -17,8 +18,18 @@ import { emitLeadUpdated } from './lead-stages';
 
 export type LeadIntakeDeps = Pick<ActivityDeps, 'knex' | 'temporal' | 'realtime'>;
 
-export async function intakeLead(deps: LeadIntakeDeps, intake: LeadIntake): Promise<IntakeResult> {
-  const result = await withTenant(deps.knex, intake.tenantId, (trx) => openOrJoinLead(trx, intake));
+// `alongside` runs in the intake's transaction (a form's consent, recorded with the lead, so the
+// nurturing that starts after the commit already finds it).
+export async function intakeLead(
+  deps: LeadIntakeDeps,
+  intake: LeadIntake,
+  alongside?: (trx: Knex.Transaction, result: IntakeResult) => Promise<void>,
+): Promise<IntakeResult> {
+  const result = await withTenant(deps.knex, intake.tenantId, async (trx) => {
+    const r = await openOrJoinLead(trx, intake);
+    if (alongside && !r.replayed) await alongside(trx, r);
+    return r;
+  });
   if (result.created) await afterLeadCreated(deps, result.lead);
   else if (!result.replayed) await emitLeadUpdated(deps, result.lead);
   return result;

@@ -27,6 +27,8 @@ export interface LeadIntake {
   interest: string;
   source: LeadSource;
   sourceDetail?: string | null;
+  // What the person wrote with it (a form's message), kept on the timeline.
+  note?: string | null;
   actor: Actor;
   // The same key again (an automation retrying) finds the first arrival and does nothing more.
   idempotencyKey?: string;
@@ -78,6 +80,7 @@ export async function openOrJoinLead(trx: Knex.Transaction, i: LeadIntake): Prom
     ...(i.sourceDetail ? { sourceDetail: i.sourceDetail } : {}),
     ...(i.interest ? { interest: i.interest.trim() } : {}),
     ...(i.offeringId ? { offeringId: i.offeringId } : {}),
+    ...(i.note ? { note: i.note } : {}),
     ...(key ? { idempotencyKey: key } : {}),
   };
   try {
