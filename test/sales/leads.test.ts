@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { withTenant } from '../../db/tenant-scope';
+import { automationEventWorkflowId } from '../../workflows/automation-delivery';
 import { nurturingWorkflowId } from '../../workflows/nurturing/definitions';
 import { addApiKey, provisionTenant, superAdmin, type TenantFixture } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
@@ -238,6 +241,36 @@ describe('leads', () => {
     const revoked = await stack.api.post(`/api/public/lead-forms/${second.body.key}/leads`, { body: { name: 'Eva', phone: guestPhone() } });
     assert.equal(revoked.status, 404);
     assert.equal(revoked.headers.get('content-type'), 'application/problem+json');
+  });
+
+  it('a new lead is posted to the tenant’s automations as lead.created', async () => {
+    const received: { event: string; data: { leadId: string; source: string } }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+      const endpoint = await stack.api.request('put', '/api/automation-endpoint', { token: t.admin.token, body: { url, events: ['lead.created'] } });
+      assert.equal(endpoint.status, 200, JSON.stringify(endpoint.body));
+      const waId = guestPhone();
+      const lead = (await post('/api/leads', { contact: { waId }, interest: 'Casa térrea', source: 'portal' })).body;
+      await post('/api/leads', { contact: { waId }, interest: 'casa terrea' });
+      const got = await until('lead.created delivered', async () => received.find((r) => r.data.leadId === lead.id));
+      assert.equal(got.event, 'lead.created');
+      assert.equal(got.data.source, 'portal');
+      const delivery = stack.deps.temporal.client.workflow.getHandle(automationEventWorkflowId(t.tenantId, `lead:${lead.id}:created`));
+      await delivery.result();
+      assert.equal((await delivery.describe()).status.name, 'COMPLETED', 'delivered without retries left pending');
+    } finally {
+      await stack.api.request('put', '/api/automation-endpoint', { token: t.admin.token, body: { url: 'http://127.0.0.1:9/off', events: ['lead.created'], active: false } });
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('another tenant’s lead, contact and offering are not found', async () => {
