@@ -139,6 +139,10 @@ describe('leads over WhatsApp', () => {
     const signals = await signalsOf(nurturingWorkflowId(on.tenantId, lead.id));
     assert.equal(signals.filter((s) => s === 'contactReplied').length, 1, 'only the second message counts as a reply');
     assert.equal((await db(on.tenantId, (trx) => trx('leads').where({ contactId: lead.contactId }))).length, 1, 'one lead for the contact');
+    const timeline = await stack.api.get(`/api/leads/${lead.id}/timeline`, { token: on.admin.token });
+    const inbound = timeline.body.items.filter((i: { type: string; data: { direction?: string } }) => i.type === 'message' && i.data.direction === 'inbound');
+    // Meta's times are whole seconds: two messages in one second may come in either order.
+    assert.deepEqual(inbound.map((i: { data: { body: string } }) => i.data.body).sort(), ['Oi! Vi o anúncio do Onix, ainda está disponível?', 'Pode me mandar fotos?']);
 
     const offWa = guestPhone();
     await setTenantSettings(stack, t.tenantId, { sales: { ...DEFAULT_TENANT_SETTINGS.sales, leadFromWhatsApp: false } });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -148,6 +149,7 @@ describe('leads', () => {
     assert.equal(patched.body.ownerId, t.admin.id);
     assert.equal(patched.body.score, 85);
     const page = await get(`/api/leads/${lead.id}/timeline?limit=3`);
+    assert.equal(page.body.items.length, 3);
     assert.equal(page.status, 200, JSON.stringify(page.body));
     const rest = await get(`/api/leads/${lead.id}/timeline?limit=50&cursor=${page.body.nextCursor}`);
     const items = [...page.body.items, ...rest.body.items];
@@ -158,6 +160,22 @@ describe('leads', () => {
     assert.deepEqual(summary, ['lead_event:assigned', 'lead_event:scored', 'lead_event:stage_changed', 'consent:granted', 'lead_event:created']);
     const ats = items.map((i: { at: string }) => i.at);
     assert.deepEqual(ats, [...ats].sort().reverse());
+
+    // What the other sales processes write shows up too (rows as their workflows leave them).
+    const later = (ms: number) => new Date(Date.now() + ms);
+    const ids = { appointment: randomUUID(), proposal: randomUUID(), contract: randomUUID() };
+    await db(async (trx) => {
+      await trx('appointments').insert({ id: ids.appointment, tenantId: t.tenantId, leadId: lead.id, contactId: lead.contact.id, kind: 'test_drive', startsAt: later(86_400_000), endsAt: later(90_000_000), workflowId: `appointment:${t.tenantId}:${ids.appointment}`, createdAt: later(1_000) });
+      await trx('proposals').insert({ id: ids.proposal, tenantId: t.tenantId, leadId: lead.id, contactId: lead.contact.id, number: 1, items: JSON.stringify([]), subtotalCents: 8_990_000, totalCents: 8_990_000, validUntil: '2027-01-31', createdAt: later(2_000) });
+      await trx('contracts').insert({ id: ids.contract, tenantId: t.tenantId, leadId: lead.id, contactId: lead.contact.id, proposalId: ids.proposal, number: 1, title: 'Compra e venda', totalCents: 8_990_000, workflowId: `contract:${t.tenantId}:${ids.contract}`, createdAt: later(3_000) });
+    });
+    const top = await get(`/api/leads/${lead.id}/timeline?limit=3`);
+    assert.deepEqual(
+      top.body.items.map((i: { type: string; id: string }) => [i.type, i.id]),
+      [['contract', ids.contract], ['proposal', ids.proposal], ['appointment', ids.appointment]],
+    );
+    assert.equal(top.body.items[1].data.totalCents, 8_990_000);
+    assert.equal(top.body.items[2].data.kind, 'test_drive');
   });
 
   it('the consent ledger is append-only and a withdrawal stops the cadences at once', async () => {
