@@ -42,6 +42,7 @@ export async function sendToContact(deps: Pick<ActivityDeps, 'knex' | 'temporal'
     });
   } catch (err) {
     // The conversation refused it (free text outside the 24-hour window): an answer, not an outage.
+    // No message was written, so there is no message id to give.
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = err.cause as { message?: string } | undefined;
       return { messageId: '', status: 'failed', failure: cause?.message ?? 'A conversa recusou o envio.' };
