@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps';
 import { mediaActivities } from './media';
 import { messagingActivities } from './messaging';
 import { withPermanentFailures } from './permanent-failures';
+import { salesInboundActivities } from './sales-inbound';
 import { tenantActivities } from './tenants';
 import { triageActivities } from './triage';
 import { userActivities } from './users';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     media: mediaActivities(deps),
     triage: triageActivities(deps),
     automations: automationActivities(deps),
+    salesInbound: salesInboundActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -36,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.media,
     ...factories.triage,
     ...factories.automations,
+    ...factories.salesInbound,
   });
 }
 

@@ -25,7 +25,7 @@ const PAIR_RATE_LIMIT = 131056;
 // How long a retry waits for Meta's word on an attempt whose answer was lost before sending again.
 const OUTCOME_WAIT_MS = 30_000;
 
-export type SendResult = { status: 'accepted'; wamid: string } | { status: 'failed'; failure: string };
+export type SendResult = { status: 'accepted'; wamid: string } | { status: 'failed'; failure: string; code?: number };
 
 interface GraphSendResponse {
   messages?: { id: string; message_status?: string }[];
@@ -52,7 +52,7 @@ export function messagingActivities(deps: ActivityDeps) {
         error: { code: error.code, title: reason, message: error.message ?? undefined }, failedAt: new Date().toISOString(),
       },
     );
-    return { status: 'failed', failure: reason };
+    return { status: 'failed', failure: reason, ...(typeof error.code === 'number' ? { code: error.code } : {}) };
   }
 
   async function adopt(a: SendInput, wamid: string): Promise<SendResult> {
@@ -115,7 +115,10 @@ export function messagingActivities(deps: ActivityDeps) {
         return { row, channel, created: inserted.length > 0 };
       });
       if (row.wamid) return { status: 'accepted', wamid: row.wamid };
-      if (row.status === 'failed') return { status: 'failed', failure: String((row.error as { reason?: string } | null)?.reason ?? 'falha no envio') };
+      if (row.status === 'failed') {
+        const error = row.error as { reason?: string; code?: unknown } | null;
+        return { status: 'failed', failure: String(error?.reason ?? 'falha no envio'), ...(typeof error?.code === 'number' ? { code: error.code } : {}) };
+      }
       if (row.sendAttemptedAt) {
         // An earlier attempt may have reached Meta and died before storing the answer. Meta's
         // status webhooks echo our id (biz_opaque_callback_data) with the wamid: adopt it rather

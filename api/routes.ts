@@ -2,8 +2,12 @@ import { apiKeyRoutes } from './api-keys/routes';
 import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
+import { catalogRoutes } from './catalog/routes';
+import { contactRoutes } from './contacts/routes';
 import { authRoutes } from './auth/routes';
 import { conversationRoutes } from './conversations/routes';
+import { leadFormRoutes } from './lead-forms/routes';
+import { leadRoutes } from './leads/routes';
 import type { RouteDefinition } from './route';
 import { settingsRoutes } from './settings/routes';
 import { tenantRoutes } from './tenants/routes';
@@ -25,4 +29,8 @@ export const apiRoutes: RouteDefinition[] = [
   ...automationRoutes,
   ...assistantRoutes,
   ...whatsappRoutes,
+  ...catalogRoutes,
+  ...contactRoutes,
+  ...leadRoutes,
+  ...leadFormRoutes,
 ];

@@ -19,8 +19,20 @@ import {
 
 export type WebhookIssue = { path: string; message: string };
 export type ParsedWebhook =
-  | { ok: true; batches: WebhookBatch[]; ignoredFields: string[]; skipped: WebhookIssue[] }
+  | { ok: true; batches: WebhookBatch[]; ignoredFields: string[]; skipped: WebhookIssue[]; preferences: MarketingPreference[] }
   | { ok: false; issues: WebhookIssue[] };
+
+// Meta's `user_preferences` change: a person stopped (or resumed) the business's marketing
+// messages from WhatsApp itself ("Stop promotions").
+export interface MarketingPreference {
+  wabaId: string;
+  phoneNumberId: string;
+  waId: string;
+  value: 'stop' | 'resume';
+  detail?: string;
+  timestamp: number; // unix seconds
+}
+
 
 // A payload of 1,000 bad updates would otherwise produce an issue list larger than the payload.
 const MAX_ISSUES = 50;
@@ -145,6 +157,18 @@ export const whatsAppEnvelopeSchema = z.looseObject({
 
 const changeSchema = z.looseObject({ field: nonEmpty, value: z.unknown() });
 
+const userPreferencesValueSchema = z.looseObject({
+  metadata: z.looseObject({ phone_number_id: nonEmpty }),
+  user_preferences: z.array(z.unknown()),
+});
+const userPreferenceSchema = z.looseObject({
+  wa_id: nonEmpty,
+  detail: z.string().optional(),
+  category: nonEmpty,
+  value: nonEmpty,
+  timestamp: z.union([unixSeconds, z.number().int().nonnegative()]),
+});
+
 // `system` messages: the user's phone number or business-scoped user id changed. Meta sends them
 // without a contacts entry, and `user_changed_user_id` without any phone number.
 const systemSchema = z.looseObject({
@@ -188,12 +212,34 @@ export function parseWhatsAppWebhook(json: unknown): ParsedWebhook {
     for (const i of issuesOf(at, error)) if (skipped.length < MAX_ISSUES) skipped.push(i);
   };
   const batches: WebhookBatch[] = [];
+  const preferences: MarketingPreference[] = [];
   const ignored = new Set<string>();
   envelope.data.entry.forEach((entry, e) => {
     entry.changes.forEach((rawChange, c) => {
       const at: Path = ['entry', e, 'changes', c];
       const change = changeSchema.safeParse(rawChange);
       if (!change.success) return skip(at, change.error);
+      if (change.data.field === 'user_preferences') {
+        const value = userPreferencesValueSchema.safeParse(change.data.value);
+        if (!value.success) return skip([...at, 'value'], value.error);
+        value.data.user_preferences.forEach((raw, k) => {
+          const p = userPreferenceSchema.safeParse(raw);
+          if (!p.success) return skip([...at, 'value', 'user_preferences', k], p.error);
+          // Only marketing stops and resumes are defined; anything else is Meta's future.
+          if (p.data.category !== 'marketing_messages' || (p.data.value !== 'stop' && p.data.value !== 'resume')) {
+            return skip([...at, 'value', 'user_preferences', k], `preference ${p.data.category}=${p.data.value} is not one we act on`);
+          }
+          preferences.push({
+            wabaId: entry.id,
+            phoneNumberId: value.data.metadata.phone_number_id,
+            waId: p.data.wa_id,
+            value: p.data.value,
+            ...(p.data.detail ? { detail: p.data.detail } : {}),
+            timestamp: Number(p.data.timestamp),
+          });
+        });
+        return;
+      }
       if (change.data.field !== 'messages') {
         ignored.add(change.data.field);
         return;
@@ -203,7 +249,7 @@ export function parseWhatsAppWebhook(json: unknown): ParsedWebhook {
       batches.push(normalizeValue(entry.id, value.data, [...at, 'value'], skip));
     });
   });
-  return { ok: true, batches, ignoredFields: [...ignored], skipped };
+  return { ok: true, batches, ignoredFields: [...ignored], skipped, preferences };
 }
 
 type Skip = (at: Path, error: z.ZodError | string) => void;

@@ -1,5 +1,7 @@
 import Router from '@koa/router';
+import { withdrawMarketingConsent } from '../../activities/marketing-consent';
 import { applyIdentityChange, resolveContactId } from '../../db/contacts';
+import { SYSTEM_ACTOR } from '../../domain/actor';
 import { applyStatusEvents } from '../../db/message-status';
 import { withTenant } from '../../db/tenant-scope';
 import type { InboundMessage, WebhookBatch } from '../../domain/whatsapp-messages';
@@ -8,7 +10,7 @@ import { startOptions } from '../../workflows/workflow-start';
 import type { ApiDeps } from '../deps';
 import { taskQueues } from '../workflow-calls';
 import { buildWebhook, sameSecret, type BuiltWebhook } from './webhook-builder';
-import { parseWhatsAppWebhook, type ParsedWebhook } from './whatsapp-payload';
+import { parseWhatsAppWebhook, type MarketingPreference, type ParsedWebhook } from './whatsapp-payload';
 
 // Meta's webhook for WhatsApp, declared on the webhook builder. The platform's app posts to
 // /webhooks/whatsapp; a tenant's own app to /webhooks/whatsapp/{appId}, whose secrets are looked
@@ -75,7 +77,7 @@ export function whatsappWebhook(deps: ApiDeps): BuiltWebhook {
       accept: async ({ secret: app, payload, log }) => {
         if (payload.skipped.length) log.warn({ skipped: payload.skipped }, 'webhook items we cannot use were skipped; the rest is processed');
         if (payload.ignoredFields.length) log.info({ fields: payload.ignoredFields }, 'webhook changes for fields we do not handle were ignored');
-        const routes = await channelRoutes(deps, payload.batches.map((b) => b.phoneNumberId));
+        const routes = await channelRoutes(deps, [...payload.batches.map((b) => b.phoneNumberId), ...payload.preferences.map((p) => p.phoneNumberId)]);
         // Everything is recorded first, then delivered: a guest's messages keep their payload order
         // even when Meta splits them over several changes.
         const planned: Planned['messages'] = [];
@@ -97,7 +99,21 @@ export function whatsappWebhook(deps: ApiDeps): BuiltWebhook {
           planned.push(...plan.messages);
           void emitStatuses(deps, route.tenantId, plan.statuses);
         }
-        return { deliveries: deliveries(deps, planned, log), ack: planned.length ? `EVENT_RECEIVED ${planned.length}` : 'EVENT_RECEIVED' };
+        const optOuts: (() => Promise<void>)[] = [];
+        for (const preference of payload.preferences) {
+          const route = routes.get(preference.phoneNumberId);
+          if (!route || route.metaAppId !== app.metaAppId || route.tenantStatus !== 'active') {
+            log.warn({ phoneNumberId: preference.phoneNumberId }, 'marketing preference for a number we do not route; dropped');
+            continue;
+          }
+          if (preference.value === 'resume') {
+            // LGPD: consent is given again explicitly (a form, a staff record), never inferred.
+            log.info({ tenantId: route.tenantId, waId: preference.waId }, 'contact resumed marketing messages on WhatsApp; consent is not granted by it');
+            continue;
+          }
+          optOuts.push(() => recordMetaOptOut(deps, route, preference));
+        }
+        return { deliveries: [...deliveries(deps, planned, log), ...optOuts], ack: planned.length ? `EVENT_RECEIVED ${planned.length}` : 'EVENT_RECEIVED' };
       },
     },
     { rateLimits: deps.rateLimits, invalidPerMinute: deps.config.RATE_LIMIT_WEBHOOK_INVALID_PER_MINUTE, log: deps.log },
@@ -228,4 +244,19 @@ async function emitStatuses(deps: ApiDeps, tenantId: string, statuses: Planned['
       });
     }
   }
+}
+
+// Meta's "stop promotions": a marketing withdrawal in the ledger (channel meta_opt_out), and the
+// contact's cadences stop. A redelivered notice records nothing twice.
+async function recordMetaOptOut(deps: ApiDeps, route: ChannelRoute, p: MarketingPreference): Promise<void> {
+  const contactId = await withTenant(deps.knex, route.tenantId, (trx) => resolveContactId(trx, route.tenantId, { waId: p.waId }));
+  await withdrawMarketingConsent(deps, {
+    tenantId: route.tenantId,
+    contactId,
+    channel: 'meta_opt_out',
+    evidence: { waId: p.waId, phoneNumberId: p.phoneNumberId, timestamp: p.timestamp, ...(p.detail ? { detail: p.detail } : {}) },
+    dedupeKey: `meta:${p.waId}:${p.timestamp}:stop`,
+    actor: SYSTEM_ACTOR,
+    occurredAt: new Date(p.timestamp * 1000),
+  });
 }

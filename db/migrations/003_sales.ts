@@ -405,5 +405,11 @@ export const sales: Migration = {
           SELECT s.id, s.contract_id, s.tenant_id FROM contract_signers s WHERE s.link_token_hash = p_token_hash`,
       },
     ]);
+
+    // --- Added by the leads intake (H1) ---------------------------------------------------------
+    // An automation's Idempotency-Key names one arrival: its retry finds the lead event it wrote.
+    await knex.raw(`
+      CREATE UNIQUE INDEX lead_events_idempotency ON lead_events (tenant_id, (data->>'idempotencyKey')) WHERE (data->>'idempotencyKey') IS NOT NULL;
+    `);
   },
 };

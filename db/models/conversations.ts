@@ -18,6 +18,9 @@ export class Contact extends Model {
   waId!: string | null;
   userId!: string | null;
   profileName!: string | null;
+  // Added by 003_sales: what staff or a form knows of the person.
+  name!: string | null;
+  email!: string | null;
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -16,6 +16,11 @@ const BODIES: Record<string, unknown> = {
   'POST /conversations/:conversationId/notes': { text: 'Hóspede VIP' },
   'POST /conversations/:conversationId/transfer': { team: 'reservas' },
   'POST /conversations/:conversationId/escalate': { reason: 'teste' },
+  'PATCH /offerings/:offeringId': { title: 'Título alterado' },
+  'PATCH /contacts/:contactId': { name: 'Nome Alterado' },
+  'POST /contacts/:contactId/consents': { purpose: 'marketing', action: 'granted', textVersion: 'marketing-v1' },
+  'PATCH /leads/:leadId': { interest: 'Interesse alterado' },
+  'POST /leads/:leadId/stage': { stage: 'contacted' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -34,6 +39,12 @@ describe('cross-tenant isolation matrix', () => {
       ids[name].tenantId = t.tenantId;
       ids[name].userId = (await addUser(stack, t, 'ATTENDANT')).id;
       ids[name].keyId = (await addApiKey(stack, t, ['users:read'])).id;
+      const offering = await stack.api.post('/api/offerings', { token: t.admin.token, body: { kind: 'service', title: 'Vistoria', attributes: { durationMinutes: 60 } } });
+      ids[name].offeringId = offering.body.id;
+      const lead = await stack.api.post('/api/leads', { token: t.admin.token, body: { contact: { waId: guestPhone() }, interest: 'Apartamento' } });
+      ids[name].leadId = lead.body.id;
+      ids[name].contactId = lead.body.contact.id;
+      ids[name].formId = (await stack.api.post('/api/lead-forms', { token: t.admin.token, body: { name: 'Site' } })).body.id;
       // A guest asking for a person: the conversation waits in the queue, so every action applies.
       const guest = guestPhone();
       await guestSays(stack, t, guest, 'Quero falar com um atendente, por favor');
@@ -51,7 +62,8 @@ describe('cross-tenant isolation matrix', () => {
   });
   after(() => stack.stop());
 
-  const withIds = apiRoutes.filter((r) => r.path.includes(':'));
+  // Public routes (a website's form key) have no caller tenant to isolate from: their key is the tenant.
+  const withIds = apiRoutes.filter((r) => r.path.includes(':') && r.access !== 'public');
 
   it('covers every route with an id parameter', () => {
     assert.ok(withIds.length >= 6);
@@ -87,7 +99,14 @@ describe('cross-tenant isolation matrix', () => {
       const tenant: unknown = await trx('tenants').select('status', 'name').first();
       const conversations: unknown[] = await trx('conversations').select('id', 'status', 'assigneeId', 'team').orderBy('id');
       const messages: unknown[] = await trx('messages').select('id', 'status').orderBy('id');
-      return { users, keys, tenant, conversations, messages };
+      const sales: unknown[] = await Promise.all([
+        trx('offerings').select('id', 'title', 'active').orderBy('id'),
+        trx('contacts').select('id', 'name', 'email').orderBy('id'),
+        trx('leads').select('id', 'stage', 'interest', 'ownerId').orderBy('id'),
+        trx('consent_events').select('id').orderBy('id'),
+        trx('lead_forms').select('id', 'active').orderBy('id'),
+      ]);
+      return { users, keys, tenant, conversations, messages, sales };
     });
   }
 });

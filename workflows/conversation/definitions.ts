@@ -134,6 +134,8 @@ export interface ReplyResult {
   status: 'accepted' | 'failed';
   wamid?: string;
   failure?: string;
+  // Meta's error code when Meta refused the send (131049, 131050, 132015…); a sales cadence reacts to it.
+  code?: number;
 }
 
 export const escalateUpdate = defineUpdate<ConversationView, [EscalateRequest]>('escalate');

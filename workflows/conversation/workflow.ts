@@ -83,6 +83,15 @@ const whatsapp = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
+// The sales funnel hears of each guest message (opt-outs, replies that stop a cadence, answers
+// to appointments, a first message that opens a lead). Its failure never holds the conversation:
+// a few quick tries, then the conversation goes on without it.
+const sales = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4 },
+});
+
 const TRANSCRIPT_LINES = 12;
 const RECENT_WAMIDS = 200;
 const SYSTEM: Actor = { type: 'system', id: null };
@@ -374,6 +383,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       }
       if (message.text) remember({ role: 'guest', text: message.text });
       fresh.push(message);
+      // Runs recorded before the sales funnel existed replay without it.
+      if (patched('sales-inbound')) {
+        try {
+          await sales.routeInboundToSales({ tenantId, contactId, message });
+        } catch (err) {
+          log.warn('sales routing of an inbound message failed; the conversation goes on', { wamid: message.wamid, error: (err as Error).message });
+        }
+      }
     }
     if (fresh.length === 0) return;
 

@@ -1,0 +1,87 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
+import type { Knex } from 'knex';
+import { openOrJoinLead, type IntakeResult, type LeadIntake } from '../db/lead-intake';
+import { Lead } from '../db/models';
+import { withTenant } from '../db/tenant-scope';
+import { CLOSED_LEAD_STAGES } from '../domain/sales-statuses';
+import { nurturingStart } from '../workflows/nurturing/start';
+import { startOptions } from '../workflows/workflow-start';
+import { startAutomationEvent } from './automation-events';
+import type { ActivityDeps } from './deps';
+import { emitLeadUpdated } from './lead-stages';
+
+// A lead's arrival from the API, a form, an automation or WhatsApp: the rows in their own
+// transaction, then (only once committed, so the workflow's first step finds them) its nurturing
+// workflow, the `lead.created` event and the live board. A retry repeats only what is missing:
+// the workflow id and the event key come from the lead.
+
+export type LeadIntakeDeps = Pick<ActivityDeps, 'knex' | 'temporal' | 'realtime'>;
+
+// `alongside` runs in the intake's transaction (a form's consent, recorded with the lead, so the
+// nurturing that starts after the commit already finds it).
+export async function intakeLead(
+  deps: LeadIntakeDeps,
+  intake: LeadIntake,
+  alongside?: (trx: Knex.Transaction, result: IntakeResult) => Promise<void>,
+): Promise<IntakeResult> {
+  const result = await withTenant(deps.knex, intake.tenantId, async (trx) => {
+    const r = await openOrJoinLead(trx, intake);
+    if (alongside && !r.replayed) await alongside(trx, r);
+    return r;
+  });
+  if (result.created) await afterLeadCreated(deps, result.lead);
+  else if (!result.replayed) await emitLeadUpdated(deps, result.lead);
+  return result;
+}
+
+export async function afterLeadCreated(deps: LeadIntakeDeps, lead: Lead): Promise<void> {
+  if (deps.temporal) {
+    const start = nurturingStart({ tenantId: lead.tenantId, leadId: lead.id, contactId: lead.contactId });
+    try {
+      await deps.temporal.client.workflow.start(start.workflowType, startOptions(start, { main: deps.temporal.taskQueue }));
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+  await startAutomationEvent(deps, lead.tenantId, `lead:${lead.id}:created`, 'lead.created', {
+    leadId: lead.id,
+    contactId: lead.contactId,
+    offeringId: lead.offeringId,
+    interest: lead.interest,
+    source: lead.source,
+    sourceDetail: lead.sourceDetail,
+    stage: lead.stage,
+    at: lead.createdAt.toISOString(),
+  });
+  await emitLeadUpdated(deps, lead);
+}
+
+// The nurturing workflows of a contact's open leads.
+export async function openLeadWorkflowIds(deps: Pick<ActivityDeps, 'knex'>, tenantId: string, contactId: string): Promise<string[]> {
+  const rows = await withTenant(deps.knex, tenantId, async (trx) =>
+    Lead.query(trx).where({ contactId }).whereNotIn('stage', CLOSED_LEAD_STAGES).orderBy('createdAt').select('workflowId'),
+  );
+  return rows.map((r) => r.workflowId);
+}
+
+// Tells each of them; one that already ended (cold, stopped) has nothing left to hear.
+export async function signalOpenLeads<Args extends unknown[]>(
+  deps: Pick<ActivityDeps, 'knex' | 'temporal'>,
+  tenantId: string,
+  contactId: string,
+  signal: SignalDefinition<Args>,
+  ...args: Args
+): Promise<number> {
+  if (!deps.temporal) return 0;
+  let told = 0;
+  for (const workflowId of await openLeadWorkflowIds(deps, tenantId, contactId)) {
+    try {
+      await deps.temporal.client.workflow.getHandle(workflowId).signal(signal, ...args);
+      told++;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  return told;
+}
