@@ -2,6 +2,8 @@ import { automationActivities } from './automation-events';
 import { channelActivities } from './channels';
 import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
+import { leadNurturingActivities } from './lead-nurturing';
+import { leadScoringActivities } from './lead-scoring';
 import { mediaActivities } from './media';
 import { messagingActivities } from './messaging';
 import { withPermanentFailures } from './permanent-failures';
@@ -24,6 +26,8 @@ export function createActivities(deps: ActivityDeps) {
     media: mediaActivities(deps),
     triage: triageActivities(deps),
     automations: automationActivities(deps),
+    leadScoring: leadScoringActivities(deps),
+    leadNurturing: leadNurturingActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -36,6 +40,8 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.media,
     ...factories.triage,
     ...factories.automations,
+    ...factories.leadScoring,
+    ...factories.leadNurturing,
   });
 }
 
