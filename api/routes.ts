@@ -2,10 +2,13 @@ import { apiKeyRoutes } from './api-keys/routes';
 import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
+import { cadenceRoutes } from './cadences/routes';
 import { authRoutes } from './auth/routes';
 import { conversationRoutes } from './conversations/routes';
+import { nurturingRoutes } from './nurturing/routes';
 import type { RouteDefinition } from './route';
 import { settingsRoutes } from './settings/routes';
+import { taskRoutes } from './tasks/routes';
 import { tenantRoutes } from './tenants/routes';
 import { userRoutes } from './users/routes';
 import { whatsappRoutes } from './whatsapp/routes';
@@ -25,4 +28,7 @@ export const apiRoutes: RouteDefinition[] = [
   ...automationRoutes,
   ...assistantRoutes,
   ...whatsappRoutes,
+  ...cadenceRoutes,
+  ...nurturingRoutes,
+  ...taskRoutes,
 ];
