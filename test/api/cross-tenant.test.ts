@@ -5,6 +5,7 @@ import { addApiKey, addUser, type TenantFixture } from '../support/fixtures';
 import { conversationOf, guestPhone, guestSays, until, whatsappTenant } from '../support/whatsapp';
 import { withTenant } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
+import { nurturingMatrixFixtures } from '../sales/nurturing-support';
 
 // Every route that takes an id, called by tenant A with tenant B's id, answers 404 and changes
 // nothing — while the same call with A's own id succeeds, so the 404 is the isolation at work.
@@ -16,6 +17,9 @@ const BODIES: Record<string, unknown> = {
   'POST /conversations/:conversationId/notes': { text: 'Hóspede VIP' },
   'POST /conversations/:conversationId/transfer': { team: 'reservas' },
   'POST /conversations/:conversationId/escalate': { reason: 'teste' },
+  // Sales: nurturing (cadences, a lead's nurturing, tasks).
+  'POST /cadences/:cadenceId/versions': { steps: [{ type: 'send_template', waitBusinessDays: 0, template: { name: 'oferta_nova' }, category: 'utility' }] },
+  'POST /tasks/:taskId/complete': { outcome: 'Cliente atendido' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -47,6 +51,8 @@ describe('cross-tenant isolation matrix', () => {
       await until('handoff notice sent', () =>
         withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('messages').where({ conversationId: conv.id, direction: 'outbound', status: 'accepted' }).first()),
       );
+      // Sales: nurturing.
+      Object.assign(ids[name], await nurturingMatrixFixtures(stack, t));
     }
   });
   after(() => stack.stop());
@@ -87,7 +93,10 @@ describe('cross-tenant isolation matrix', () => {
       const tenant: unknown = await trx('tenants').select('status', 'name').first();
       const conversations: unknown[] = await trx('conversations').select('id', 'status', 'assigneeId', 'team').orderBy('id');
       const messages: unknown[] = await trx('messages').select('id', 'status').orderBy('id');
-      return { users, keys, tenant, conversations, messages };
+      const cadences: unknown[] = await trx('cadences').select('id', 'currentVersion', 'isDefault', 'active').orderBy('id');
+      const leads: unknown[] = await trx('leads').select('id', 'nurturingStatus', 'ownerId', 'stage').orderBy('id');
+      const tasks: unknown[] = await trx('tasks').select('id', 'status').orderBy('id');
+      return { users, keys, tenant, conversations, messages, cadences, leads, tasks };
     });
   }
 });
