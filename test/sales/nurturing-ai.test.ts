@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NurturingResult } from '../../workflows/nurturing';
 import { OPENAI_ERRORS } from '../fakes/openai';
+import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 import { whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
 import { alwaysOpenTenant, createCadence, leadEvents, leadRow, makeLead, send, startNurturing, templatesSentTo } from './nurturing-support';
@@ -77,5 +78,6 @@ describe('lead nurturing: AI score and bounded history', () => {
     assert.equal(types.filter((x) => x === 'cadence_enrolled').length, 1, 'enrolled once across runs');
     assert.equal(types.filter((x) => x === 'cadence_step').length, 5);
     assert.equal(types.at(-1), 'cadence_completed');
+    await recordHistory(stack, lead.workflowId, 'nurturing-continued-as-new');
   });
 });
