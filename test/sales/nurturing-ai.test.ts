@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { io, type Socket } from 'socket.io-client';
+import { addUser } from '../support/fixtures';
 import type { NurturingResult } from '../../workflows/nurturing';
 import { OPENAI_ERRORS } from '../fakes/openai';
 import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
-import { whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
+import { until, whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
 import { alwaysOpenTenant, createCadence, leadEvents, leadRow, makeLead, send, startNurturing, templatesSentTo } from './nurturing-support';
 
 // Scoring with the AI configured (the loopback OpenAI), its fallback to the heuristic, and a
@@ -20,10 +22,30 @@ describe('lead nurturing: AI score and bounded history', () => {
     t = await whatsappTenant(stack);
     await alwaysOpenTenant(stack, t, { hotLeadScore: 80 });
   });
-  after(() => stack.stop());
+  const sockets: Socket[] = [];
+  after(async () => {
+    for (const socket of sockets) socket.close();
+    await stack.stop();
+  });
 
-  it('scores with the AI’s structured answer, reasons in pt-BR', async () => {
+  async function listen(token: string) {
+    const socket = io(stack.baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
+    sockets.push(socket);
+    const events: { name: string; payload: any }[] = [];
+    socket.onAny((name: string, payload: unknown) => events.push({ name, payload }));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return events;
+  }
+
+  it('scores with the AI’s structured answer, reasons in pt-BR; a hot lead alerts its owner and the managers live', async () => {
     const openai = stack.openai!;
+    const seller = await addUser(stack, t, 'SALES');
+    const manager = await addUser(stack, t, 'MANAGER');
+    const attendant = await addUser(stack, t, 'ATTENDANT');
+    const [sellerHears, managerHears, attendantHears] = [await listen(seller.token), await listen(manager.token), await listen(attendant.token)];
     openai.respondWith(() => ({ raw: JSON.stringify({ score: 86, reasons: ['Pediu visita para hoje', 'Tem carta de crédito aprovada'] }) }));
     const cadenceId = await createCadence(stack, t.admin.token, [send('oferta', 0, 'utility')]);
     const lead = await makeLead(stack, t.tenantId, { cadenceId, interest: 'Casa com quintal' });
@@ -38,6 +60,12 @@ describe('lead nurturing: AI score and bounded history', () => {
     assert.ok(JSON.stringify(req?.body.messages).includes('Casa com quintal'));
     const scored = (await leadEvents(stack, t.tenantId, lead.leadId)).find((e) => e.type === 'scored');
     assert.equal(scored?.data.source, 'openai');
+    for (const heard of [sellerHears, managerHears]) {
+      const hot = await until('lead:hot', async () => heard.find((e) => e.name === 'lead:hot' && e.payload.leadId === lead.leadId));
+      assert.deepEqual(hot.payload, { tenantId: t.tenantId, leadId: lead.leadId, ownerId: seller.id, score: 86, reasons: ['Pediu visita para hoje', 'Tem carta de crédito aprovada'] });
+    }
+    await until('lead:updated to the owner', async () => sellerHears.find((e) => e.name === 'lead:updated' && e.payload.leadId === lead.leadId && e.payload.nurturingStatus === 'cold'));
+    assert.ok(!attendantHears.some((e) => e.name === 'lead:hot'), 'not to attendants');
   });
 
   it('falls back to the heuristic when the AI fails or answers out of shape', async () => {
