@@ -37,6 +37,38 @@ describe('lead nurturing', () => {
   });
   after(() => stack.stop());
 
+  it('cadences: refused when malformed, one default at a time, deactivation, who may write', async () => {
+    const bad = await stack.api.post('/api/cadences', { token: t.admin.token, body: { name: 'Ruim', steps: [send('oferta'), { type: 'wait', businessDays: 2 }] } });
+    assert.equal(bad.status, 400);
+    assert.ok(bad.body.errors.some((e: { path: string }) => e.path.startsWith('body.steps')), JSON.stringify(bad.body.errors));
+    const unknownStep = await stack.api.post('/api/cadences', { token: t.admin.token, body: { name: 'Ruim', steps: [{ type: 'sms', waitBusinessDays: 0 }] } });
+    assert.equal(unknownStep.status, 400);
+    assert.equal((await stack.api.post('/api/cadences', { token: seller.token, body: { name: 'Minha', steps: [send('oferta')] } })).status, 403, 'sales users read cadences, managers write them');
+
+    const first = await createCadence(stack, t.admin.token, [send('oferta')], true);
+    const second = await createCadence(stack, t.admin.token, [send('oferta')]);
+    const made = await stack.api.post(`/api/cadences/${second}/default`, { token: t.admin.token });
+    assert.equal(made.status, 200);
+    assert.equal(made.body.isDefault, true);
+    const list = await stack.api.get('/api/cadences', { token: seller.token });
+    assert.equal(list.status, 200);
+    const defaults = list.body.items.filter((c: { isDefault: boolean }) => c.isDefault).map((c: { id: string }) => c.id);
+    assert.deepEqual(defaults, [second]);
+    assert.ok(list.body.items.some((c: { id: string }) => c.id === first));
+
+    const off = await stack.api.post(`/api/cadences/${second}/deactivate`, { token: t.admin.token });
+    assert.equal(off.status, 200);
+    assert.deepEqual([off.body.active, off.body.isDefault], [false, false]);
+    const edit = await stack.api.post(`/api/cadences/${second}/versions`, { token: t.admin.token, body: { steps: [send('outra')] } });
+    assert.equal(edit.status, 409);
+    assert.equal((await stack.api.post(`/api/cadences/${second}/default`, { token: t.admin.token })).status, 409);
+    // No default left: a lead without a cadence of its own is not enrolled.
+    const lead = await makeLead(stack, t.tenantId);
+    await startNurturing(stack, t.tenantId, lead);
+    assert.deepEqual(await result(lead.workflowId), { status: 'stopped', stopReason: 'cancelled' });
+    assert.equal((await leadRow(stack, t.tenantId, lead.leadId)).ownerId, seller.id, 'still given an owner');
+  });
+
   it('scores, assigns, runs the cadence frozen at enrolment and ends cold', async () => {
     const cadenceId = await createCadence(stack, t.admin.token, [send('boas_vindas'), { type: 'wait', businessDays: 1 }, send('lembrete_visita', 0, 'utility')]);
     const lead = await makeLead(stack, t.tenantId, { cadenceId, interest: 'Quero comprar à vista, urgente', source: 'whatsapp' });
