@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { TimelineEntry } from '../../activities/lead-nurturing';
 import { isMarketingStep, type CadenceStep } from '../../domain/cadence';
@@ -173,7 +173,15 @@ export async function leadNurturing(input: NurturingInput): Promise<NurturingRes
     }
     const updateId = `${workflowId}:step:${index}:try:${s.sendTry}`;
     const content = { type: 'template' as const, name: step.template.name, language: step.template.language, ...(step.template.components ? { components: step.template.components } : {}) };
-    const r = await sending.sendCadenceTemplate({ tenantId, contactId, content, updateId });
+    let r: { status: 'accepted' | 'failed'; messageId: string; code?: number; failure?: string };
+    try {
+      r = await sending.sendCadenceTemplate({ tenantId, contactId, content, updateId });
+    } catch (err) {
+      // The send path gave up (no WhatsApp number, Temporal refusing it): a failed step, recorded;
+      // the cadence goes on rather than the lead's whole process failing.
+      if (!(err instanceof ActivityFailure)) throw err;
+      r = { status: 'failed', messageId: '', failure: err.cause?.message ?? err.message };
+    }
     const data = { ...stepData(index, step), template: step.template.name, category: step.category, messageId: r.messageId, code: r.code ?? null, failure: r.failure ?? null };
     if (s.stepIndex !== index) {
       // Skipped while in flight: the send is recorded, the next step already counts.
