@@ -2,6 +2,8 @@ import { automationActivities } from './automation-events';
 import { channelActivities } from './channels';
 import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
+import { leadNurturingActivities } from './lead-nurturing';
+import { leadScoringActivities } from './lead-scoring';
 import { mediaActivities } from './media';
 import { messagingActivities } from './messaging';
 import { withPermanentFailures } from './permanent-failures';
@@ -26,6 +28,8 @@ export function createActivities(deps: ActivityDeps) {
     triage: triageActivities(deps),
     automations: automationActivities(deps),
     salesInbound: salesInboundActivities(deps),
+    leadScoring: leadScoringActivities(deps),
+    leadNurturing: leadNurturingActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -39,6 +43,8 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.triage,
     ...factories.automations,
     ...factories.salesInbound,
+    ...factories.leadScoring,
+    ...factories.leadNurturing,
   });
 }
 

@@ -8,8 +8,11 @@ import { authRoutes } from './auth/routes';
 import { conversationRoutes } from './conversations/routes';
 import { leadFormRoutes } from './lead-forms/routes';
 import { leadRoutes } from './leads/routes';
+import { cadenceRoutes } from './cadences/routes';
+import { nurturingRoutes } from './nurturing/routes';
 import type { RouteDefinition } from './route';
 import { settingsRoutes } from './settings/routes';
+import { taskRoutes } from './tasks/routes';
 import { tenantRoutes } from './tenants/routes';
 import { userRoutes } from './users/routes';
 import { whatsappRoutes } from './whatsapp/routes';
@@ -33,4 +36,7 @@ export const apiRoutes: RouteDefinition[] = [
   ...contactRoutes,
   ...leadRoutes,
   ...leadFormRoutes,
+  ...cadenceRoutes,
+  ...nurturingRoutes,
+  ...taskRoutes,
 ];

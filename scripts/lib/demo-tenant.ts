@@ -98,6 +98,7 @@ export async function ensureDemoTenant(knex: Knex, apiUrl: string, demo: DemoSet
     );
   }
   await seedFaq(apiUrl, demo, say);
+  await seedCadence(apiUrl, demo, say);
   return { phoneNumberId };
 }
 
@@ -144,6 +145,30 @@ async function seedFaq(apiUrl: string, demo: DemoSettings, say: (m: string) => v
     return;
   }
   say(`Seeded ${DEMO_FAQ.length} FAQ entries for the demo tenant (the assistant answers from them).`);
+}
+
+// The demo tenant's default cadence (a welcome, a call, a reminder), only when it has none, so new
+// demo leads are nurtured and what an admin changed survives restarts.
+export const DEMO_CADENCE = {
+  name: 'Boas-vindas e acompanhamento',
+  isDefault: true,
+  steps: [
+    { type: 'send_template', waitBusinessDays: 0, template: { name: 'boas_vindas_lead', language: 'pt_BR' }, category: 'marketing' },
+    { type: 'call_task', waitBusinessDays: 1, title: 'Ligar para entender o que o cliente procura' },
+    { type: 'send_template', waitBusinessDays: 2, template: { name: 'lembrete_interesse', language: 'pt_BR' }, category: 'marketing' },
+  ],
+};
+
+async function seedCadence(apiUrl: string, demo: DemoSettings, say: (m: string) => void): Promise<void> {
+  const login = await post(`${apiUrl}/api/auth/login`, { email: demo.tenant.adminEmail, password: demo.tenant.adminPassword });
+  if (login.status !== 200) return;
+  const headers = { authorization: `Bearer ${login.body.accessToken}` };
+  const current = await fetch(`${apiUrl}/api/cadences`, { headers });
+  const body = (await current.json()) as { items?: unknown[] };
+  if (!current.ok || (body.items?.length ?? 0) > 0) return;
+  const created = await post(`${apiUrl}/api/cadences`, DEMO_CADENCE, login.body.accessToken);
+  if (created.status !== 201) say(`Seeding the demo cadence failed (HTTP ${created.status}): ${JSON.stringify(created.body)}`);
+  else say('Seeded the demo tenant’s default nurturing cadence.');
 }
 
 async function post(url: string, body: unknown, token?: string) {

@@ -5,6 +5,7 @@ import { addApiKey, addUser, type TenantFixture } from '../support/fixtures';
 import { conversationOf, guestPhone, guestSays, until, whatsappTenant } from '../support/whatsapp';
 import { withTenant } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
+import { nurturingMatrixFixtures } from '../sales/nurturing-support';
 
 // Every route that takes an id, called by tenant A with tenant B's id, answers 404 and changes
 // nothing — while the same call with A's own id succeeds, so the 404 is the isolation at work.
@@ -21,6 +22,9 @@ const BODIES: Record<string, unknown> = {
   'POST /contacts/:contactId/consents': { purpose: 'marketing', action: 'granted', textVersion: 'marketing-v1' },
   'PATCH /leads/:leadId': { interest: 'Interesse alterado' },
   'POST /leads/:leadId/stage': { stage: 'contacted' },
+  // Sales: nurturing (cadences, a lead's nurturing, tasks).
+  'POST /cadences/:cadenceId/versions': { steps: [{ type: 'send_template', waitBusinessDays: 0, template: { name: 'oferta_nova' }, category: 'utility' }] },
+  'POST /tasks/:taskId/complete': { outcome: 'Cliente atendido' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -58,6 +62,8 @@ describe('cross-tenant isolation matrix', () => {
       await until('handoff notice sent', () =>
         withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('messages').where({ conversationId: conv.id, direction: 'outbound', status: 'accepted' }).first()),
       );
+      // Sales: nurturing.
+      Object.assign(ids[name], await nurturingMatrixFixtures(stack, t));
     }
   });
   after(() => stack.stop());
@@ -106,7 +112,10 @@ describe('cross-tenant isolation matrix', () => {
         trx('consent_events').select('id').orderBy('id'),
         trx('lead_forms').select('id', 'active').orderBy('id'),
       ]);
-      return { users, keys, tenant, conversations, messages, sales };
+      const cadences: unknown[] = await trx('cadences').select('id', 'currentVersion', 'isDefault', 'active').orderBy('id');
+      const leads: unknown[] = await trx('leads').select('id', 'nurturingStatus', 'ownerId', 'stage').orderBy('id');
+      const tasks: unknown[] = await trx('tasks').select('id', 'status').orderBy('id');
+      return { users, keys, tenant, conversations, messages, sales, cadences, leads, tasks };
     });
   }
 });
