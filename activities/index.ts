@@ -1,3 +1,4 @@
+import { appointmentActivities } from './appointments';
 import { automationActivities } from './automation-events';
 import { channelActivities } from './channels';
 import { conversationActivities } from './conversations';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     media: mediaActivities(deps),
     triage: triageActivities(deps),
     automations: automationActivities(deps),
+    appointments: appointmentActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -36,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.media,
     ...factories.triage,
     ...factories.automations,
+    ...factories.appointments,
   });
 }
 

@@ -2,3 +2,4 @@
 export { automationDelivery } from './automation-delivery';
 export { conversation } from './conversation';
 export { tenantProvisioning } from './provisioning';
+export { appointment } from './appointment';
