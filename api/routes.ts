@@ -1,4 +1,5 @@
 import { apiKeyRoutes } from './api-keys/routes';
+import { appointmentRoutes } from './appointments/routes';
 import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
@@ -25,4 +26,5 @@ export const apiRoutes: RouteDefinition[] = [
   ...automationRoutes,
   ...assistantRoutes,
   ...whatsappRoutes,
+  ...appointmentRoutes,
 ];
