@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { io, type Socket } from 'socket.io-client';
 import { withTenant } from '../../db/tenant-scope';
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
 import { appointmentMessages, formatAppointmentTime } from '../../domain/appointment-schedule';
 import { appointmentButtonId } from '../../domain/sales-replies';
-import { appointmentStateQuery, contactAnsweredSignal, type ContactAnsweredSignal } from '../../workflows/appointment';
+import { appointmentStart, appointmentStateQuery, contactAnsweredSignal, type ContactAnsweredSignal } from '../../workflows/appointment';
+import { MISSING_OUTCOME_NOTE } from '../../workflows/appointment/transitions';
+import { startOptions } from '../../workflows/workflow-start';
 import type { SentMessage } from '../../scripts/sandbox/graph-api';
 import { addUser } from '../support/fixtures';
 import { recordHistory } from '../support/histories';
@@ -33,7 +37,23 @@ describe('appointments', () => {
     });
     seller = await addUser(stack, t, 'SALES');
   });
-  after(() => stack.stop());
+  const sockets: Socket[] = [];
+  after(async () => {
+    for (const socket of sockets) socket.close();
+    await stack.stop();
+  });
+
+  async function liveEvents(token: string) {
+    const socket = io(stack.baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
+    sockets.push(socket);
+    const events: { name: string; payload: any }[] = [];
+    socket.onAny((name: string, payload: unknown) => events.push({ name, payload }));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return events;
+  }
 
   const book = (leadId: string, body: Record<string, unknown>, o: { token?: string; key?: string } = {}) =>
     stack.api.post(`/api/leads/${leadId}/appointments`, {
@@ -185,6 +205,7 @@ describe('appointments', () => {
 
   it('a no-show recorded by the owner: the owner gets a follow-up task and a live update', async () => {
     const lead = await leadWhoWrote(stack, t, seller.id);
+    const events = await liveEvents(seller.token);
     const a = (await book(lead.leadId, { kind: 'visit', startsAt: slotIn(70), durationMinutes: 30 })).body;
     const res = await stack.api.post(`/api/appointments/${a.id}/outcome`, { token: seller.token, body: { outcome: 'no_show', note: 'Não apareceu' } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -196,8 +217,34 @@ describe('appointments', () => {
       withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('tasks').where({ leadId: lead.leadId, kind: 'follow_up', ownerId: seller.id, status: 'open' }).first()),
     );
     assert.match(task.title, /não compareceu/);
+    await until('the owner’s live task and appointment update', async () =>
+      events.some((e) => e.name === 'task:new' && e.payload.taskId === task.id && e.payload.ownerId === seller.id) &&
+      events.some((e) => e.name === 'appointment:updated' && e.payload.appointmentId === a.id && e.payload.status === 'no_show'),
+    );
     await stack.deps.temporal.client.workflow.getHandle(a.workflowId).result();
     await recordHistory(stack, a.workflowId, 'appointment-no-show');
+  });
+
+  it('an outcome nobody records: after the slot the owner gets a task to record it; past the limit it is a no-show', async () => {
+    const lead = await leadWhoWrote(stack, t, seller.id);
+    const id = randomUUID();
+    const startsAt = new Date(slotIn(500));
+    const endsAt = new Date(startsAt.getTime() + 30 * 60_000);
+    const input = { tenantId: t.tenantId, appointmentId: id, leadId: lead.leadId, contactId: lead.contactId, ownerId: seller.id, kind: 'visit' as const, startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), location: null };
+    const start = appointmentStart({ ...input, options: { slotEndDelayMs: 500, outcomeGraceMs: 500, outcomeLimitMs: 3_000 } });
+    await withTenant(stack.deps.knex, t.tenantId, async (trx) =>
+      trx('appointments').insert({ id, tenantId: t.tenantId, leadId: lead.leadId, contactId: lead.contactId, ownerId: seller.id, kind: 'visit', startsAt, endsAt, workflowId: start.workflowId }),
+    );
+    await stack.deps.temporal.client.workflow.start(start.workflowType, startOptions(start, { main: stack.config.TEMPORAL_TASK_QUEUE }));
+    const record = await until('task to record the outcome', () =>
+      withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('tasks').where({ leadId: lead.leadId, kind: 'follow_up' }).whereLike('title', 'Registre o resultado%').first()),
+    );
+    assert.equal(record.ownerId, seller.id);
+    assert.equal((await row(id)).status, 'scheduled', 'the owner is asked first');
+    const r = await rowWith(id, 'no_show');
+    assert.equal(r.outcomeNote, MISSING_OUTCOME_NOTE);
+    await stack.deps.temporal.client.workflow.getHandle(start.workflowId).result();
+    await recordHistory(stack, start.workflowId, 'appointment-outcome-missing');
   });
 
   it('refuses an overlapping slot of the same owner, a past slot, one outside business hours and a closed lead (409, pt-BR)', async () => {
