@@ -5,7 +5,7 @@ import { addApiKey, addUser, type TenantFixture } from '../support/fixtures';
 import { conversationOf, guestPhone, guestSays, until, whatsappTenant } from '../support/whatsapp';
 import { withTenant } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
-import { nextBusinessOpening } from '../../domain/calendar';
+import { localParts, nextBusinessOpening, zonedTimeToUtc } from '../../domain/calendar';
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
 import { insertLead } from '../sales/appointment-support';
 
@@ -15,7 +15,8 @@ import { insertLead } from '../sales/appointment-support';
 
 // Appointment slots on the next business morning (default hours), 30 minutes each: the matrix's
 // own booking at 08:00, the fixtures at 08:30 and 09:30, the reschedule to 09:00.
-const MORNING = (nextBusinessOpening(DEFAULT_TENANT_SETTINGS, Date.now() + 86_400_000) as Date).getTime();
+const TOMORROW = localParts(Date.now() + 86_400_000, DEFAULT_TENANT_SETTINGS.timeZone).date;
+const MORNING = (nextBusinessOpening(DEFAULT_TENANT_SETTINGS, zonedTimeToUtc(TOMORROW, 0, DEFAULT_TENANT_SETTINGS.timeZone)) as Date).getTime();
 const slot = (minutes: number) => new Date(MORNING + minutes * 60_000).toISOString();
 
 // A route that ends what its id names gets a fixture of its own (the outcome after the cancel).

@@ -54,6 +54,16 @@ export async function leadWhoNeverWrote(stack: TestStack, tenantId: string, owne
   return { leadId: await insertLead(stack, tenantId, contactId, ownerId), contactId, waId };
 }
 
+// A zone where it is about 01:00 now, so the slots the tests book (up to ~20 hours ahead) stay
+// within one local day of the always-open hours whatever time the suite runs. (Etc/GMT signs are
+// inverted: Etc/GMT+3 is UTC−3.)
+export function earlyMorningZone(now = new Date()): string {
+  let offset = 1 - now.getUTCHours();
+  if (offset < -12) offset += 24;
+  if (offset > 14) offset -= 24;
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
 // A slot within the always-open hours, `minutesAhead` from now, on whole minutes.
 export function slotIn(minutesAhead: number): string {
   const ms = Math.ceil((Date.now() + minutesAhead * 60_000) / 60_000) * 60_000;

@@ -14,13 +14,13 @@ import { addUser } from '../support/fixtures';
 import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 import { until, whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
-import { ALWAYS_OPEN, insertLead, leadWhoNeverWrote, leadWhoWrote, slotIn } from './appointment-support';
+import { ALWAYS_OPEN, earlyMorningZone, insertLead, leadWhoNeverWrote, leadWhoWrote, slotIn } from './appointment-support';
 
 // Appointments end to end: booked through the API, confirmed over WhatsApp (the sandbox Graph
 // API records what the contact receives), answered by the contact (signalled as the
 // conversation's router does), moved, cancelled and closed by staff through workflow updates.
 
-const TZ = 'America/Sao_Paulo';
+const TZ = earlyMorningZone();
 
 describe('appointments', () => {
   let stack: TestStack;
@@ -30,6 +30,7 @@ describe('appointments', () => {
   before(async () => {
     stack = await startStack();
     t = await whatsappTenant(stack, {
+      timeZone: TZ,
       businessHours: ALWAYS_OPEN,
       observeNationalHolidays: false,
       // The hours-before reminder 12 s before the start; the day-before one falls in the past and is dropped.
@@ -245,6 +246,30 @@ describe('appointments', () => {
     assert.equal(r.outcomeNote, MISSING_OUTCOME_NOTE);
     await stack.deps.temporal.client.workflow.getHandle(start.workflowId).result();
     await recordHistory(stack, start.workflowId, 'appointment-outcome-missing');
+  });
+
+  it('a long history continues as new, carrying the state: a later answer and the outcome still land', async () => {
+    const lead = await leadWhoWrote(stack, t, seller.id);
+    const id = randomUUID();
+    const startsAt = new Date(slotIn(520));
+    const endsAt = new Date(startsAt.getTime() + 30 * 60_000);
+    const start = appointmentStart({
+      tenantId: t.tenantId, appointmentId: id, leadId: lead.leadId, contactId: lead.contactId, ownerId: seller.id, kind: 'visit',
+      startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), location: null, options: { maxHistoryEvents: 12 },
+    });
+    await withTenant(stack.deps.knex, t.tenantId, async (trx) =>
+      trx('appointments').insert({ id, tenantId: t.tenantId, leadId: lead.leadId, contactId: lead.contactId, ownerId: seller.id, kind: 'visit', startsAt, endsAt, workflowId: start.workflowId }),
+    );
+    const first = await stack.deps.temporal.client.workflow.start(start.workflowType, startOptions(start, { main: stack.config.TEMPORAL_TASK_QUEUE }));
+    await stack.graph.waitForSent((m) => m.to === lead.waId && m.type === 'interactive', 10_000);
+    const latest = stack.deps.temporal.client.workflow.getHandle(start.workflowId);
+    await until('a new run', async () => (await latest.describe()).runId !== first.firstExecutionRunId);
+    await answer(start.workflowId, { action: 'confirm' });
+    await rowWith(id, 'confirmed');
+    const res = await stack.api.post(`/api/appointments/${id}/outcome`, { token: seller.token, body: { outcome: 'attended' } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal((await latest.result()).status, 'attended');
+    assert.equal(stack.graph.sentTo(lead.waId).filter((m) => m.type === 'interactive').length, 1, 'the confirmation is not sent again by the new run');
   });
 
   it('refuses an overlapping slot of the same owner, a past slot, one outside business hours and a closed lead (409, pt-BR)', async () => {

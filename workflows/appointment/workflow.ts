@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -93,15 +94,22 @@ export async function appointment(input: AppointmentInput): Promise<AppointmentR
   };
 
   // --- Steps -------------------------------------------------------------------------------
+  // A message that cannot go out (WhatsApp refusing it for the whole retry period) is logged and
+  // the appointment goes on: the conversation marked it failed for the attendants to see.
   async function say(out: Outgoing, step: string): Promise<void> {
-    const r = await messaging.sendAppointmentMessage({
-      tenantId,
-      contactId,
-      updateId: `${workflowInfo().workflowId}:${s.version}:${step}`,
-      content: out.content,
-      fallback: out.fallback,
-    });
-    if (r.status === 'failed') log.warn('appointment message not sent', { appointmentId, step, failure: r.failure });
+    try {
+      const r = await messaging.sendAppointmentMessage({
+        tenantId,
+        contactId,
+        updateId: `${workflowInfo().workflowId}:${s.version}:${step}`,
+        content: out.content,
+        fallback: out.fallback,
+      });
+      if (r.status === 'failed') log.warn('appointment message not sent', { appointmentId, step, failure: r.failure });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('appointment message abandoned', { appointmentId, step, error: err.message });
+    }
   }
 
   const texts = () => textsOf(input, s);
