@@ -154,21 +154,21 @@ export const bookAppointment = route({
       throw err;
     }
 
-    if (!replay) {
-      const moved = await moveLeadStage(deps, { tenantId, leadId: lead.id, stage: 'visit', actor, reason: 'appointment_booked', onlyForward: true });
-      if (moved.outcome === 'refused') deps.log.warn({ leadId: lead.id, reason: moved.reason }, 'lead stage not moved by the booking');
-      await startAutomationEvent(deps, tenantId, `appointment:${row.id}:scheduled`, 'appointment.scheduled', {
-        appointmentId: row.id,
-        leadId: row.leadId,
-        contactId: row.contactId,
-        ownerId: row.ownerId,
-        kind: row.kind,
-        startsAt: row.startsAt.toISOString(),
-        endsAt: row.endsAt.toISOString(),
-        location: row.location,
-      });
-      await emitAppointmentUpdated(deps, row);
-    }
+    // Also on a retry: a first attempt may have stopped before these. Each is idempotent (the
+    // stage is left as it is once at visit, the event's key is the appointment's).
+    const moved = await moveLeadStage(deps, { tenantId, leadId: lead.id, stage: 'visit', actor, reason: 'appointment_booked', onlyForward: true });
+    if (moved.outcome === 'refused') deps.log.warn({ leadId: lead.id, reason: moved.reason }, 'lead stage not moved by the booking');
+    await startAutomationEvent(deps, tenantId, `appointment:${row.id}:scheduled`, 'appointment.scheduled', {
+      appointmentId: row.id,
+      leadId: row.leadId,
+      contactId: row.contactId,
+      ownerId: row.ownerId,
+      kind: row.kind,
+      startsAt: row.startsAt.toISOString(),
+      endsAt: row.endsAt.toISOString(),
+      location: row.location,
+    });
+    await emitAppointmentUpdated(deps, row);
     return { status: 201, body: toAppointmentView(row) };
   },
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import { withTenant } from '../../db/tenant-scope';
@@ -37,10 +39,27 @@ describe('appointments', () => {
       sales: { ...DEFAULT_TENANT_SETTINGS.sales, appointmentReminders: { dayBefore: true, hoursBefore: 12 / 3600 } },
     });
     seller = await addUser(stack, t, 'SALES');
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const put = await stack.api.request('put', '/api/automation-endpoint', {
+      token: t.admin.token,
+      body: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/n8n`, events: ['appointment.scheduled', 'lead.stage_changed'], secret: 'segredo-do-n8n-0123456789' },
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
   });
+  let receiver: Server;
+  const received: { id: string; event: string; data: Record<string, unknown> }[] = [];
   const sockets: Socket[] = [];
   after(async () => {
     for (const socket of sockets) socket.close();
+    await new Promise((r) => receiver.close(r));
     await stack.stop();
   });
 
@@ -100,6 +119,10 @@ describe('appointments', () => {
     const events = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('lead_events').where({ leadId: lead.leadId, type: 'stage_changed' }));
     assert.equal(events.length, 1);
     assert.deepEqual(events[0].data, { from: 'new', to: 'visit', reason: 'appointment_booked' });
+    const scheduled = await until('appointment.scheduled posted', async () => received.find((e) => e.event === 'appointment.scheduled' && e.data.appointmentId === a.id));
+    assert.equal(scheduled.data.leadId, lead.leadId);
+    assert.equal(scheduled.data.startsAt, a.startsAt);
+    await until('lead.stage_changed posted', async () => received.find((e) => e.event === 'lead.stage_changed' && e.data.leadId === lead.leadId && e.data.to === 'visit'));
 
     const when = formatAppointmentTime(new Date(startsAt), TZ);
     const invite = await stack.graph.waitForSent((m) => m.to === lead.waId && m.type === 'interactive', 10_000);
@@ -114,6 +137,7 @@ describe('appointments', () => {
     await rowWith(a.id, 'confirmed');
     await stack.graph.waitForSent((m) => m.to === lead.waId && m.text === appointmentMessages.confirmed({ kind: 'visit', when, location: 'Rua das Flores, 100' }), 10_000);
     assert.equal(stack.graph.sentTo(lead.waId).filter((m) => m.type === 'interactive').length, 1, 'one confirmation, however often the booking was retried');
+    assert.equal(received.filter((e) => e.event === 'appointment.scheduled' && e.data.appointmentId === a.id).length, 1, 'one event for the retried booking');
 
     const got = await stack.api.get(`/api/appointments/${a.id}`, { token: seller.token });
     assert.equal(got.status, 200);
