@@ -133,7 +133,8 @@ export async function appointment(input: AppointmentInput): Promise<AppointmentR
   setHandler(appointmentStateQuery, view);
 
   setHandler(contactAnsweredSignal, (a) => {
-    // The conversation may tell twice (a redelivered webhook): one answer per message.
+    // The conversation may tell twice (a redelivered webhook): one answer per message while it
+    // waits, and an answer repeated later changes nothing (see rules.answer).
     if (s.answers.some((x) => x.messageId === a.messageId)) return;
     s.answers.push(a);
     wake = true;
