@@ -8,11 +8,18 @@ import { withTenant } from '../../db/tenant-scope';
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
 import { appointmentMessages, formatAppointmentTime } from '../../domain/appointment-schedule';
 import { appointmentButtonId } from '../../domain/sales-replies';
-import { appointmentStart, appointmentStateQuery, contactAnsweredSignal, type ContactAnsweredSignal } from '../../workflows/appointment';
+import {
+  APPOINTMENT_ERRORS,
+  appointmentStart,
+  appointmentStateQuery,
+  contactAnsweredSignal,
+  rescheduleAppointmentUpdate,
+  type ContactAnsweredSignal,
+} from '../../workflows/appointment';
 import { MISSING_OUTCOME_NOTE } from '../../workflows/appointment/transitions';
 import { startOptions } from '../../workflows/workflow-start';
 import type { SentMessage } from '../../scripts/sandbox/graph-api';
-import { addUser } from '../support/fixtures';
+import { addApiKey, addUser } from '../support/fixtures';
 import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 import { until, whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
@@ -305,6 +312,46 @@ describe('appointments', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal((await latest.result()).status, 'attended');
     assert.equal(stack.graph.sentTo(lead.waId).filter((m) => m.type === 'interactive').length, 1, 'the confirmation is not sent again by the new run');
+  });
+
+  it('the workflow re-checks a reschedule under the owner’s lock: a slot taken since is refused with the reason, nothing moves', async () => {
+    const lead = await leadWhoWrote(stack, t, seller.id);
+    const first = await booked(lead.leadId, { kind: 'visit', startsAt: slotIn(600), durationMinutes: 60 });
+    const second = await booked(lead.leadId, { kind: 'visit', startsAt: slotIn(700), durationMinutes: 60 });
+    // Straight to the workflow, past the route's own check: as if the slot were taken in between.
+    const handle = stack.deps.temporal.client.workflow.getHandle(second.workflowId);
+    await assert.rejects(
+      handle.executeUpdate(rescheduleAppointmentUpdate, { args: [{ actor: { type: 'user', id: seller.id }, startsAt: first.startsAt, endsAt: first.endsAt }] }),
+      (err: Error & { cause?: { type?: string; message?: string } }) => {
+        assert.equal(err.cause?.type, APPOINTMENT_ERRORS.slotRefused);
+        assert.match(err.cause?.message ?? '', /já tem outro agendamento/);
+        return true;
+      },
+    );
+    const r = await row(second.id);
+    assert.equal(r.startsAt.toISOString(), second.startsAt);
+    assert.equal(r.rescheduleCount, 0);
+    assert.equal((await handle.query(appointmentStateQuery)).version, 0);
+    // Through the API the same move is a 409 in Portuguese.
+    const res = await stack.api.post(`/api/appointments/${second.id}/reschedule`, { token: seller.token, body: { startsAt: first.startsAt } });
+    assert.equal(res.status, 409);
+    assert.match(res.body.detail, /já tem outro agendamento/);
+  });
+
+  it('automations book with an appointments:write key (the lead’s owner by default); a key without it is refused', async () => {
+    const lead = await leadWhoNeverWrote(stack, t.tenantId, seller.id);
+    const writer = await addApiKey(stack, t, ['appointments:write']);
+    const reader = await addApiKey(stack, t, ['leads:read']);
+    const body = { kind: 'test_drive', startsAt: slotIn(800), durationMinutes: 30 };
+    const refused = await stack.api.post(`/api/leads/${lead.leadId}/appointments`, { apiKey: reader.key, body });
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.detail, /appointments:write/);
+    const res = await stack.api.post(`/api/leads/${lead.leadId}/appointments`, { apiKey: writer.key, body });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.ownerId, seller.id);
+    const agenda = await stack.api.get(`/api/appointments?leadId=${lead.leadId}`, { apiKey: reader.key });
+    assert.equal(agenda.status, 200);
+    assert.deepEqual(agenda.body.items.map((x: { id: string }) => x.id), [res.body.id]);
   });
 
   it('refuses an overlapping slot of the same owner, a past slot, one outside business hours and a closed lead (409, pt-BR)', async () => {
