@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import { APPOINTMENT_TEMPLATES } from '../../domain/appointment-schedule';
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
 import {
   APPOINTMENT_ERRORS,
@@ -54,7 +55,7 @@ export interface AppointmentResult {
 export async function appointment(input: AppointmentInput): Promise<AppointmentResult> {
   const { tenantId, appointmentId, contactId } = input;
   const options = input.options ?? {};
-  const template = options.confirmationTemplate ?? 'confirmacao_agendamento';
+  const template = options.confirmationTemplate ?? APPOINTMENT_TEMPLATES.confirmation;
   const { timeZone, businessHours, observeNationalHolidays } = DEFAULT_TENANT_SETTINGS;
 
   let s: AppointmentState = input.carried ?? {
