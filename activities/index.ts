@@ -1,3 +1,4 @@
+import { appointmentActivities } from './appointments';
 import { automationActivities } from './automation-events';
 import { channelActivities } from './channels';
 import { conversationActivities } from './conversations';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     salesInbound: salesInboundActivities(deps),
     leadScoring: leadScoringActivities(deps),
     leadNurturing: leadNurturingActivities(deps),
+    appointments: appointmentActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -45,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.salesInbound,
     ...factories.leadScoring,
     ...factories.leadNurturing,
+    ...factories.appointments,
   });
 }
 

@@ -1,4 +1,5 @@
 import { apiKeyRoutes } from './api-keys/routes';
+import { appointmentRoutes } from './appointments/routes';
 import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
@@ -39,4 +40,5 @@ export const apiRoutes: RouteDefinition[] = [
   ...cadenceRoutes,
   ...nurturingRoutes,
   ...taskRoutes,
+  ...appointmentRoutes,
 ];

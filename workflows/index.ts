@@ -3,3 +3,4 @@ export { automationDelivery } from './automation-delivery';
 export { conversation } from './conversation';
 export { tenantProvisioning } from './provisioning';
 export { leadNurturing } from './nurturing';
+export { appointment } from './appointment';

@@ -5,13 +5,31 @@ import { addApiKey, addUser, type TenantFixture } from '../support/fixtures';
 import { conversationOf, guestPhone, guestSays, until, whatsappTenant } from '../support/whatsapp';
 import { withTenant } from '../../db/tenant-scope';
 import { startStack, type TestStack } from '../support/stack';
+import { localParts, nextBusinessOpening, zonedTimeToUtc } from '../../domain/calendar';
+import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
+import { insertLead } from '../sales/appointment-support';
 import { nurturingMatrixFixtures } from '../sales/nurturing-support';
 
 // Every route that takes an id, called by tenant A with tenant B's id, answers 404 and changes
 // nothing — while the same call with A's own id succeeds, so the 404 is the isolation at work.
 // New routes join the matrix by themselves; one with an unknown id parameter fails it.
 
+// Appointment slots on the next business morning (default hours), 30 minutes each: the matrix's
+// own booking at 08:00, the fixtures at 08:30 and 09:30, the reschedule to 09:00.
+const TOMORROW = localParts(Date.now() + 86_400_000, DEFAULT_TENANT_SETTINGS.timeZone).date;
+const MORNING = (nextBusinessOpening(DEFAULT_TENANT_SETTINGS, zonedTimeToUtc(TOMORROW, 0, DEFAULT_TENANT_SETTINGS.timeZone)) as Date).getTime();
+const slot = (minutes: number) => new Date(MORNING + minutes * 60_000).toISOString();
+
+// A route that ends what its id names gets a fixture of its own (the outcome after the cancel).
+const FIXTURE_FOR: Record<string, Record<string, string>> = {
+  'POST /appointments/:appointmentId/outcome': { appointmentId: 'openAppointmentId' },
+};
+
 const BODIES: Record<string, unknown> = {
+  'POST /leads/:leadId/appointments': { kind: 'visit', startsAt: slot(0), durationMinutes: 30 },
+  'POST /appointments/:appointmentId/reschedule': { startsAt: slot(60) },
+  'POST /appointments/:appointmentId/cancel': { reason: 'Cliente desistiu' },
+  'POST /appointments/:appointmentId/outcome': { outcome: 'attended' },
   'PATCH /users/:userId': { name: 'Nome Alterado' },
   'POST /conversations/:conversationId/reply': { text: 'Olá! Aqui é a recepção.' },
   'POST /conversations/:conversationId/notes': { text: 'Hóspede VIP' },
@@ -57,10 +75,20 @@ describe('cross-tenant isolation matrix', () => {
         return c?.status === 'escalated' && c;
       });
       ids[name].conversationId = conv.id;
+      ids[name].leadId = await insertLead(stack, t.tenantId, conv.contactId, t.admin.id);
+      for (const [fixture, minutes] of [['appointmentId', 30], ['openAppointmentId', 90]] as const) {
+        const booked: { status: number; body: any } = await stack.api.post(`/api/leads/${ids[name].leadId}/appointments`, { token: t.admin.token, body: { kind: 'visit', startsAt: slot(minutes), durationMinutes: 30 } });
+        assert.equal(booked.status, 201, JSON.stringify(booked.body));
+        ids[name][fixture] = booked.body.id;
+      }
       // The guest then hears a notice (a person is coming, or the team is out of hours); once it is
       // stored as sent, the conversation writes nothing more on its own during the matrix.
       await until('handoff notice sent', () =>
         withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('messages').where({ conversationId: conv.id, direction: 'outbound', status: 'accepted' }).first()),
+      );
+      // And the two appointments' confirmations.
+      await until('appointment confirmations sent', async () =>
+        (await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('messages').where({ conversationId: conv.id, direction: 'outbound', status: 'accepted', type: 'interactive' }))).length === 2,
       );
       // Sales: nurturing.
       Object.assign(ids[name], await nurturingMatrixFixtures(stack, t));
@@ -75,7 +103,8 @@ describe('cross-tenant isolation matrix', () => {
     assert.ok(withIds.length >= 6);
     for (const r of withIds) {
       for (const param of r.path.match(/:(\w+)/g) ?? []) {
-        assert.ok(param.slice(1) in ids.B, `${r.method.toUpperCase()} ${r.path}: no fixture for ${param}; add one to this matrix`);
+        const fixture = FIXTURE_FOR[`${r.method.toUpperCase()} ${r.path}`]?.[param.slice(1)] ?? param.slice(1);
+        assert.ok(fixture in ids.B, `${r.method.toUpperCase()} ${r.path}: no fixture for ${param}; add one to this matrix`);
       }
     }
   });
@@ -83,7 +112,7 @@ describe('cross-tenant isolation matrix', () => {
   for (const r of withIds) {
     const name = `${r.method.toUpperCase()} ${r.path}`;
     it(`${name} with another tenant's id → 404`, async () => {
-      const url = (owner: 'A' | 'B') => API_PREFIX + r.path.replace(/:(\w+)/g, (_, p: string) => ids[owner][p] as string);
+      const url = (owner: 'A' | 'B') => API_PREFIX + r.path.replace(/:(\w+)/g, (_, p: string) => ids[owner][FIXTURE_FOR[name]?.[p] ?? p] as string);
       const body = BODIES[name];
       const before = await snapshot(b.tenantId);
 

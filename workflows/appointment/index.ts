@@ -1,0 +1,3 @@
+export * from './definitions';
+export { appointmentStart } from './start';
+export { appointment, type AppointmentResult } from './workflow';
