@@ -11,7 +11,7 @@ import type { AiConfig } from './ai';
 export interface ActivityDeps {
   knex: Knex;
   secrets: SecretBox;
-  whatsapp: { baseUrl: string; apiVersion: string; timeoutMs?: number; numberMessagesPerSecond?: number };
+  whatsapp: { baseUrl: string; apiVersion: string; timeoutMs?: number; numberMessagesPerSecond?: number; perCustomerIntervalMs?: number };
   redis?: Redis | null;
   redisKeyPrefix?: string;
   realtime?: RealtimeEmitter;

@@ -1,5 +1,6 @@
 import { automationActivities } from './automation-events';
 import { channelActivities } from './channels';
+import { contractActivities } from './contracts';
 import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
 import { mediaActivities } from './media';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     media: mediaActivities(deps),
     triage: triageActivities(deps),
     automations: automationActivities(deps),
+    contracts: contractActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -36,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.media,
     ...factories.triage,
     ...factories.automations,
+    ...factories.contracts,
   });
 }
 

@@ -19,6 +19,7 @@ export function activityDepsFromConfig(
       baseUrl: config.WHATSAPP_API_BASE_URL,
       apiVersion: config.WHATSAPP_API_VERSION,
       numberMessagesPerSecond: config.WHATSAPP_NUMBER_MESSAGES_PER_SECOND,
+      perCustomerIntervalMs: config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS,
     },
     redis: parts.redis,
     redisKeyPrefix: config.REDIS_KEY_PREFIX,

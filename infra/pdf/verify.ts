@@ -31,7 +31,7 @@ export function verifySealedPdf(pdf: Uint8Array): { signed: boolean; byteRangeDi
       const oid = forge.asn1.derToOid(seq[0]!.value as string);
       if (oid === forge.pki.oids.messageDigest) digest = ((seq[1]!.value as forge.asn1.Asn1[])[0]!.value as string);
     }
-    const actual = createHash('sha256').update(signed).digest('latin1');
+    const actual = createHash('sha256').update(signed).digest().toString('latin1');
     const cn = p7.certificates[0]?.subject.getField('CN')?.value ?? null;
     return { signed: true, byteRangeDigestOk: digest !== null && digest === actual, signerCommonName: cn };
   } catch {
