@@ -3,7 +3,9 @@ import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
 import { authRoutes } from './auth/routes';
+import { contractRoutes } from './contracts/routes';
 import { conversationRoutes } from './conversations/routes';
+import { publicSigningRoutes } from './public-signing/routes';
 import type { RouteDefinition } from './route';
 import { settingsRoutes } from './settings/routes';
 import { tenantRoutes } from './tenants/routes';
@@ -25,4 +27,6 @@ export const apiRoutes: RouteDefinition[] = [
   ...automationRoutes,
   ...assistantRoutes,
   ...whatsappRoutes,
+  ...contractRoutes,
+  ...publicSigningRoutes,
 ];

@@ -58,6 +58,8 @@ const envSchema = z.object({
   OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
 
   MEDIA_DIR: z.string().default('.data/media'),
+  // Where customers open public links (contract signing, proposals): this API's public address.
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
   SOCKET_CORS_ORIGIN: z.string().optional(),
 
   RATE_LIMIT_LOGIN_POINTS: z.coerce.number().int().positive().default(5),

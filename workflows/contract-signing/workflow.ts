@@ -161,7 +161,8 @@ export async function contractSigning(input: ContractSigningInput): Promise<Cont
       const wait = Math.max(1, Math.min(nextReminder, expiresAt) - Date.now());
       woken = false;
       await condition(() => woken || cancel !== null, wait);
-      if (woken) sync(await db.readContractSigners({ tenantId, contractId }));
+      // The database is the record (the public endpoints wrote it); a lost signal costs one wait.
+      sync(await db.readContractSigners({ tenantId, contractId }));
     }
 
     // Everyone signed: seal, win the lead, hand off to billing, activate.
