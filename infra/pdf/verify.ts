@@ -17,10 +17,11 @@ export function verifySealedPdf(pdf: Uint8Array): { signed: boolean; byteRangeDi
   if (!last) return { signed: false, byteRangeDigestOk: false, signerCommonName: null };
   const [a, b, c, d] = last.slice(1, 5).map(Number) as [number, number, number, number];
   const signed = Buffer.concat([buf.subarray(a, a + b), buf.subarray(c, c + d)]);
-  const hex = buf.subarray(a + b + 1, c - 1).toString('latin1').replace(/0+$/, '');
+  // The placeholder is zero-padded after the DER; its own length header says where it ends.
+  const hex = buf.subarray(a + b + 1, c - 1).toString('latin1');
   try {
-    const der = forge.util.hexToBytes(hex.length % 2 ? `${hex}0` : hex);
-    const p7 = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(der)) as unknown as {
+    const der = forge.util.hexToBytes(hex);
+    const p7 = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(der, { parseAllBytes: false })) as unknown as {
       certificates: forge.pki.Certificate[];
       rawCapture: { authenticatedAttributes?: forge.asn1.Asn1[] };
     };

@@ -76,7 +76,11 @@ describe('contract signing', () => {
 
     // Bruno's turn has not come: no message, no link, still waiting in the workflow's view.
     assert.deepEqual(stack.graph.sentTo(bruno.waId), []);
-    const state = await stack.deps.temporal.client.workflow.getHandle(workflowId).query(contractSigningStateQuery);
+    const handle = stack.deps.temporal.client.workflow.getHandle(workflowId);
+    const state = await until('Ana notified in the workflow', async () => {
+      const s = await handle.query(contractSigningStateQuery);
+      return s.signers[0]?.status === 'notified' && s;
+    });
     assert.deepEqual(state.signers.map((s) => s.status), ['notified', 'waiting']);
 
     // A wrong code is refused with the attempts left, and the refusal is evidence too.

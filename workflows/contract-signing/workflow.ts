@@ -136,6 +136,7 @@ export async function contractSigning(input: ContractSigningInput): Promise<Cont
         if (notifiedAt.has(s.id)) continue;
         await work.notifySigner({ tenantId, contractId, signerId: s.id, publicBaseUrl: input.publicBaseUrl, kind: 'link', round: 0 });
         notifiedAt.set(s.id, Date.now());
+        signers = signers.map((x) => (x.id === s.id && x.status === 'waiting' ? { ...x, status: 'notified' } : x));
         if (!sent) {
           await db.recordContractSent({ tenantId, contractId });
           sent = true;
