@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { Contract, ContractSigner, ContractTemplate, Proposal, Tenant } from '../db/models';
 import {
+  dateOnly,
   DEFAULT_CONTRACT_TEMPLATE,
   fillTemplate,
   formatBrl,
@@ -30,7 +31,7 @@ export async function contractDocumentText(trx: Knex.Transaction, contract: Cont
     'proposal.number': proposal ? String(proposal.number) : '',
     'proposal.total': formatBrl(proposal?.totalCents ?? contract.totalCents),
     'proposal.items': proposal ? itemsTable(proposal.items) : '',
-    'proposal.validUntil': proposal ? proposal.validUntil.split('-').reverse().join('/') : '',
+    'proposal.validUntil': proposal ? dateOnly(proposal.validUntil).split('-').reverse().join('/') : '',
     'tenant.name': tenant?.name ?? '',
     date: localDate(now, timeZone),
   };

@@ -3,8 +3,10 @@ import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
 import { authRoutes } from './auth/routes';
+import { contractTemplateRoutes } from './contract-templates/routes';
 import { contractRoutes } from './contracts/routes';
 import { conversationRoutes } from './conversations/routes';
+import { proposalRoutes } from './proposals/routes';
 import { publicSigningRoutes } from './public-signing/routes';
 import type { RouteDefinition } from './route';
 import { settingsRoutes } from './settings/routes';
@@ -27,6 +29,8 @@ export const apiRoutes: RouteDefinition[] = [
   ...automationRoutes,
   ...assistantRoutes,
   ...whatsappRoutes,
+  ...proposalRoutes,
+  ...contractTemplateRoutes,
   ...contractRoutes,
   ...publicSigningRoutes,
 ];

@@ -76,3 +76,14 @@ export const DEFAULT_CONTRACT_TEMPLATE = {
     'Data: {{date}}.',
   ].join('\n\n'),
 };
+
+// node-postgres reads a `date` as local midnight: its local parts are the stored date.
+export const dateOnly = (v: unknown): string =>
+  v instanceof Date
+    ? `${v.getFullYear()}-${String(v.getMonth() + 1).padStart(2, '0')}-${String(v.getDate()).padStart(2, '0')}`
+    : String(v).slice(0, 10);
+
+// Today's date (yyyy-mm-dd) in the tenant's time zone.
+export function todayIn(timeZone: string, now: Date): string {
+  return localDate(now, timeZone).split('/').reverse().join('-');
+}

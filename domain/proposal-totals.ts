@@ -24,7 +24,7 @@ const assertCents = (name: string, v: number) => {
   if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer number of centavos`);
 };
 
-export function proposalTotals<T extends ProposalItemInput>(items: readonly T[], proposalDiscountCents: number): ProposalTotals & { items: (T & { totalCents: number })[] } {
+export function proposalTotals<T extends ProposalItemInput>(items: readonly T[], proposalDiscountCents: number): Omit<ProposalTotals, 'items'> & { items: (T & { totalCents: number })[] } {
   assertCents('discountCents', proposalDiscountCents);
   const lines = items.map((item) => {
     if (!Number.isSafeInteger(item.quantity) || item.quantity < 1) throw new RangeError('quantity must be a positive integer');

@@ -3,6 +3,10 @@ import forge from 'node-forge';
 
 // STAND-IN (H5 owns infra/pdf): same name and signature as the PDF layer's; the merge keeps H5's.
 
+// forge's typings predate its options object; parseAllBytes false reads the DER and ignores the padding.
+const fromDerPrefix = (der: string): forge.asn1.Asn1 =>
+  (forge.asn1.fromDer as unknown as (b: string, o: { parseAllBytes: boolean }) => forge.asn1.Asn1)(der, { parseAllBytes: false });
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -21,7 +25,7 @@ export function verifySealedPdf(pdf: Uint8Array): { signed: boolean; byteRangeDi
   const hex = buf.subarray(a + b + 1, c - 1).toString('latin1');
   try {
     const der = forge.util.hexToBytes(hex);
-    const p7 = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(der, { parseAllBytes: false })) as unknown as {
+    const p7 = forge.pkcs7.messageFromAsn1(fromDerPrefix(der)) as unknown as {
       certificates: forge.pki.Certificate[];
       rawCapture: { authenticatedAttributes?: forge.asn1.Asn1[] };
     };
