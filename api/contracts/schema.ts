@@ -27,7 +27,8 @@ export const createContractBody = z
     title: z.string().trim().min(1).max(200).optional(),
     totalCents: z.number().int().min(0).max(1e13).optional(),
     signingOrder: z.enum(SIGNING_ORDERS).optional(),
-    billingTerms: z.record(z.string(), z.unknown()).optional(),
+    // Flat terms for billing (installments, first due date...), as billing will read them.
+    billingTerms: z.record(z.string().max(100), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()])).optional(),
     signers: z.array(signerInput).min(1).max(20).optional(),
   })
   .strict()

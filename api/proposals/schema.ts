@@ -30,8 +30,9 @@ export const proposalListQuery = pageQuery.extend({ status: z.enum(PROPOSAL_STAT
 
 export const acceptProposalBody = z
   .object({
+    // Staff say how the contract is signed; without signers, the proposal's contact signs alone.
+    signingOrder: z.enum(SIGNING_ORDERS),
     signers: z.array(signerInput).min(1).max(20).optional(),
-    signingOrder: z.enum(SIGNING_ORDERS).optional(),
     templateId: z.uuid().optional(),
   })
   .strict();

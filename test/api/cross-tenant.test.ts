@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { apiRoutes, API_PREFIX } from '../../api/routes';
 import { addApiKey, addUser, type TenantFixture } from '../support/fixtures';
@@ -16,6 +17,16 @@ const BODIES: Record<string, unknown> = {
   'POST /conversations/:conversationId/notes': { text: 'Hóspede VIP' },
   'POST /conversations/:conversationId/transfer': { team: 'reservas' },
   'POST /conversations/:conversationId/escalate': { reason: 'teste' },
+  'POST /leads/:leadId/proposals': { items: [{ description: 'Casa', quantity: 1, unitPriceCents: 100_000 }], validUntil: '2999-12-31' },
+  'POST /proposals/:proposalId/accept': { signingOrder: 'sequential' },
+  'POST /proposals/:proposalId/reject': { reason: 'teste' },
+  'PATCH /contract-templates/:templateId': { name: 'Outro nome' },
+  'POST /contracts/:contractId/cancel': { reason: 'teste' },
+};
+
+// Routes whose own-id call needs a fixture of its own (the same proposal cannot be both accepted and rejected).
+const FIXTURES: Record<string, Record<string, string>> = {
+  'POST /proposals/:proposalId/reject': { proposalId: 'rejectableProposalId' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -42,6 +53,7 @@ describe('cross-tenant isolation matrix', () => {
         return c?.status === 'escalated' && c;
       });
       ids[name].conversationId = conv.id;
+      await salesFixtures(name, t);
       // The guest then hears a notice (a person is coming, or the team is out of hours); once it is
       // stored as sent, the conversation writes nothing more on its own during the matrix.
       await until('handoff notice sent', () =>
@@ -51,13 +63,42 @@ describe('cross-tenant isolation matrix', () => {
   });
   after(() => stack.stop());
 
-  const withIds = apiRoutes.filter((r) => r.path.includes(':'));
+  // The sales funnel's records: a lead, two draft proposals, a template, a contract whose signing
+  // link is already stored as sent (so nothing of B's changes on its own during the matrix).
+  async function salesFixtures(name: 'A' | 'B', t: TenantFixture) {
+    const contactId = randomUUID();
+    const leadId = randomUUID();
+    const waId = guestPhone();
+    await withTenant(stack.deps.knex, t.tenantId, async (trx) => {
+      await trx('contacts').insert({ id: contactId, tenantId: t.tenantId, waId, name: 'Cliente Matriz' });
+      await trx('leads').insert({ id: leadId, tenantId: t.tenantId, contactId, interestKey: `matriz-${leadId}`, source: 'staff', stage: 'qualified', workflowId: `lead:${t.tenantId}:${leadId}` });
+    });
+    ids[name].leadId = leadId;
+    const proposal = () =>
+      stack.api.post(`/api/leads/${leadId}/proposals`, { token: t.admin.token, body: { items: [{ description: 'Casa', quantity: 1, unitPriceCents: 100_000 }], validUntil: '2999-12-31' } });
+    ids[name].proposalId = (await proposal()).body.id;
+    ids[name].rejectableProposalId = (await proposal()).body.id;
+    const template = await stack.api.post('/api/contract-templates', { token: t.admin.token, body: { name: 'Matriz', title: 'Contrato', body: 'Entre {{tenant.name}} e {{contact.name}}.' } });
+    ids[name].templateId = template.body.id;
+    const contract = await stack.api.post('/api/contracts', { token: t.admin.token, body: { contactId, totalCents: 100, signers: [{ name: 'Cliente Matriz', waId }] } });
+    assert.equal(contract.status, 201, JSON.stringify(contract.body));
+    ids[name].contractId = contract.body.id;
+    await until('signing link stored as sent', () =>
+      withTenant(stack.deps.knex, t.tenantId, async (trx) =>
+        trx('messages').join('conversations', 'conversations.id', 'messages.conversationId').where({ 'conversations.contactId': contactId, 'messages.direction': 'outbound', 'messages.status': 'accepted' }).first(),
+      ),
+    );
+  }
+
+  // Public routes have no tenant to cross: their token names one record (tested in test/sales/).
+  const withIds = apiRoutes.filter((r) => r.path.includes(':') && r.access !== 'public');
 
   it('covers every route with an id parameter', () => {
     assert.ok(withIds.length >= 6);
     for (const r of withIds) {
       for (const param of r.path.match(/:(\w+)/g) ?? []) {
-        assert.ok(param.slice(1) in ids.B, `${r.method.toUpperCase()} ${r.path}: no fixture for ${param}; add one to this matrix`);
+        const fixture = FIXTURES[`${r.method.toUpperCase()} ${r.path}`]?.[param.slice(1)] ?? param.slice(1);
+        assert.ok(fixture in ids.B, `${r.method.toUpperCase()} ${r.path}: no fixture for ${param}; add one to this matrix`);
       }
     }
   });
@@ -65,7 +106,7 @@ describe('cross-tenant isolation matrix', () => {
   for (const r of withIds) {
     const name = `${r.method.toUpperCase()} ${r.path}`;
     it(`${name} with another tenant's id → 404`, async () => {
-      const url = (owner: 'A' | 'B') => API_PREFIX + r.path.replace(/:(\w+)/g, (_, p: string) => ids[owner][p] as string);
+      const url = (owner: 'A' | 'B') => API_PREFIX + r.path.replace(/:(\w+)/g, (_, p: string) => ids[owner][FIXTURES[name]?.[p] ?? p] as string);
       const body = BODIES[name];
       const before = await snapshot(b.tenantId);
 

@@ -84,7 +84,7 @@ describe('proposals', () => {
     assert.ok(row.decisionEvidence.ip);
 
     // One contract, whatever the retries; its signing link goes to the contact.
-    const again = await stack.api.post(`/api/proposals/${p.id}/accept`, { token: t.admin.token, body: {} });
+    const again = await stack.api.post(`/api/proposals/${p.id}/accept`, { token: t.admin.token, body: { signingOrder: 'sequential' } });
     assert.equal(again.status, 200, JSON.stringify(again.body));
     const contracts = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('contracts').where({ proposalId: p.id }));
     assert.equal(contracts.length, 1);
@@ -131,7 +131,7 @@ describe('proposals', () => {
     assert.equal(gone.status, 410);
     assert.match(gone.body.detail, /venceu em 31\/01\/2020/);
     assert.equal((await stack.api.post(`/api/public/proposals/${tokenOf(url)}/accept`)).status, 410);
-    assert.equal((await stack.api.post(`/api/proposals/${p.id}/accept`, { token: t.admin.token, body: {} })).status, 410);
+    assert.equal((await stack.api.post(`/api/proposals/${p.id}/accept`, { token: t.admin.token, body: { signingOrder: 'parallel' } })).status, 410);
   });
 
   it('templates: unknown placeholders refused by name; the default one renders the contract', async () => {
@@ -152,7 +152,7 @@ describe('proposals', () => {
 
     const ana = await contactWithLead(stack, t.tenantId, 'Ana Template');
     const p = await draft(ana.leadId);
-    const accepted = await stack.api.post(`/api/proposals/${p.id}/accept`, { token: t.admin.token, body: {} });
+    const accepted = await stack.api.post(`/api/proposals/${p.id}/accept`, { token: t.admin.token, body: { signingOrder: 'sequential' } });
     assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
     const contractId = accepted.body.contractId as string;
     await linkFor(stack, ana.waId);
