@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import { inflateSync } from 'node:zlib';
+import { contractActivities } from '../../activities/contracts';
+import { createContract } from '../../api/contracts/contract-service';
 import { brokenLink } from '../../db/contract-evidence';
 import { ContractEvent } from '../../db/models';
 import { withTenant } from '../../db/tenant-scope';
@@ -42,7 +44,7 @@ describe('contract signing', () => {
   });
   after(async () => stack.stop());
 
-  const createContract = async (tenant: WhatsAppTenant, body: Record<string, unknown>) => {
+  const postContract = async (tenant: WhatsAppTenant, body: Record<string, unknown>) => {
     const res = await stack.api.post('/api/contracts', { token: tenant.admin.token, body });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return res.body as { id: string; number: number; signers: { id: string; waId: string; position: number }[] };
@@ -51,7 +53,7 @@ describe('contract signing', () => {
   it('sequential: the second signer gets nothing until the first signs; sealed, lead won, billing started; cancel compensates', async () => {
     const ana = await contactWithLead(stack, t.tenantId);
     const bruno = { name: 'Bruno Fiador', waId: guestPhone(), document: '123.456.789-09' };
-    const contract = await createContract(t, {
+    const contract = await postContract(t, {
       contactId: ana.contactId,
       leadId: ana.leadId,
       totalCents: 12_345_600,
@@ -167,7 +169,7 @@ describe('contract signing', () => {
   it('parallel: every signer gets a link at once; either order completes it', async () => {
     const ana = await contactWithLead(stack, t.tenantId);
     const carla = { name: 'Carla Sócia', waId: guestPhone() };
-    const contract = await createContract(t, { contactId: ana.contactId, totalCents: 50_000, signingOrder: 'parallel', signers: [{ name: ana.name, waId: ana.waId }, carla] });
+    const contract = await postContract(t, { contactId: ana.contactId, totalCents: 50_000, signingOrder: 'parallel', signers: [{ name: ana.name, waId: ana.waId }, carla] });
     const [anaToken, carlaToken] = await Promise.all([linkFor(stack, ana.waId), linkFor(stack, carla.waId)]);
     await signAs(stack, carla.waId, carlaToken);
     assert.equal((await contractRow(stack, t.tenantId, contract.id)).status, 'signing');
@@ -181,7 +183,7 @@ describe('contract signing', () => {
   it('a decline ends it: later signers never hear of it, and the link cannot act again', async () => {
     const ana = await contactWithLead(stack, t.tenantId);
     const bruno = { name: 'Bruno', waId: guestPhone() };
-    const contract = await createContract(t, { contactId: ana.contactId, totalCents: 1_000, signers: [{ name: ana.name, waId: ana.waId }, bruno] });
+    const contract = await postContract(t, { contactId: ana.contactId, totalCents: 1_000, signers: [{ name: ana.name, waId: ana.waId }, bruno] });
     const token = await linkFor(stack, ana.waId);
     const declined = await stack.api.post(`/api/public/signing/${token}/decline`, { body: { reason: 'Valor diferente do combinado' } });
     assert.equal(declined.status, 200, JSON.stringify(declined.body));
@@ -197,13 +199,13 @@ describe('contract signing', () => {
 
   it('staff cancel while signing ends it without billing', async () => {
     const ana = await contactWithLead(stack, t.tenantId);
-    const contract = await createContract(t, { contactId: ana.contactId, totalCents: 1_000, signers: [{ name: ana.name, waId: ana.waId }] });
+    const contract = await postContract(t, { contactId: ana.contactId, totalCents: 1_000, signers: [{ name: ana.name, waId: ana.waId }] });
     const token = await linkFor(stack, ana.waId);
     const res = await stack.api.post(`/api/contracts/${contract.id}/cancel`, { token: t.admin.token, body: { reason: 'Proposta revista' } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.status, 'cancelled');
-    const after = await stack.api.post(`/api/public/signing/${token}/code`);
-    assert.equal(after.status, 409);
+    const afterCancel = await stack.api.post(`/api/public/signing/${token}/code`);
+    assert.equal(afterCancel.status, 409);
     const handoff = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('billingHandoffs').where({ contractId: contract.id }).first());
     assert.equal(handoff, undefined);
   });
@@ -223,8 +225,8 @@ describe('contract signing', () => {
     // Two contracts at once: each token shows and signs only its own.
     const x = await contactWithLead(stack, t.tenantId, 'Xavier');
     const y = await contactWithLead(stack, t.tenantId, 'Yara');
-    const cx = await createContract(t, { contactId: x.contactId, totalCents: 10, title: 'Contrato X', signers: [{ name: x.name, waId: x.waId }] });
-    const cy = await createContract(t, { contactId: y.contactId, totalCents: 20, title: 'Contrato Y', signers: [{ name: y.name, waId: y.waId }] });
+    const cx = await postContract(t, { contactId: x.contactId, totalCents: 10, title: 'Contrato X', signers: [{ name: x.name, waId: x.waId }] });
+    const cy = await postContract(t, { contactId: y.contactId, totalCents: 20, title: 'Contrato Y', signers: [{ name: y.name, waId: y.waId }] });
     const [tx, ty] = await Promise.all([linkFor(stack, x.waId), linkFor(stack, y.waId)]);
     assert.equal((await stack.api.get(`/api/public/signing/${tx}`)).body.contractTitle, 'Contrato X');
     assert.equal((await stack.api.get(`/api/public/signing/${ty}`)).body.contractTitle, 'Contrato Y');
@@ -242,7 +244,7 @@ describe('contract signing', () => {
 
   it('codes: attempts run out and void the code; another code waits 30 s', async () => {
     const ana = await contactWithLead(stack, t.tenantId);
-    await createContract(t, { contactId: ana.contactId, totalCents: 10, signers: [{ name: ana.name, waId: ana.waId }] });
+    await postContract(t, { contactId: ana.contactId, totalCents: 10, signers: [{ name: ana.name, waId: ana.waId }] });
     const token = await linkFor(stack, ana.waId);
     const sha = (await stack.api.get(`/api/public/signing/${token}`)).body.documentSha256 as string;
     assert.equal((await stack.api.post(`/api/public/signing/${token}/code`)).status, 200);
@@ -318,5 +320,57 @@ describe('contract signing clocks', () => {
       return r.status === 410 && r;
     });
     assert.match(gone.body.detail, /expirou/);
+  });
+});
+
+describe('contract billing hand-off', () => {
+  let stack: TestStack;
+  let handoffAttempts = 0;
+  let realStart: ((a: { tenantId: string; contractId: string }) => Promise<{ status: string }>) | undefined;
+
+  before(async () => {
+    stack = await startStack({
+      env: { WHATSAPP_PER_CUSTOMER_INTERVAL_MS: '0' },
+      activityOverrides: {
+        // Billing down on the first attempt: the workflow's retry policy brings it back.
+        async startContractBilling(a) {
+          handoffAttempts += 1;
+          if (handoffAttempts === 1) throw new Error('billing unavailable (simulated)');
+          return (realStart as NonNullable<typeof realStart>)(a);
+        },
+      },
+    });
+    realStart = contractActivities({ knex: stack.deps.knex, secrets: stack.deps.secrets, whatsapp: { baseUrl: '', apiVersion: '' } }).startContractBilling;
+  });
+  after(async () => stack.stop());
+
+  it('a failed hand-off is retried; active for long, the workflow continues as new and a cancel still compensates', async () => {
+    const t = await signingTenant(stack);
+    const ana = await contactWithLead(stack, t.tenantId);
+    const contract = await createContract(stack.deps, t.tenantId, { type: 'user', id: t.admin.id }, {
+      contactId: ana.contactId,
+      leadId: ana.leadId,
+      totalCents: 990_00,
+      billingTerms: { installments: 3 },
+      signers: [{ name: ana.name, waId: ana.waId }],
+      options: { activeWaitMs: 1_000 },
+    });
+    await signAs(stack, ana.waId, await linkFor(stack, ana.waId));
+    await untilStatus(stack, t.tenantId, contract.id, 'active');
+    assert.equal(handoffAttempts, 2);
+    const handoff = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('billingHandoffs').where({ contractId: contract.id }).first());
+    assert.equal(handoff.status, 'started');
+    assert.deepEqual(handoff.terms, { installments: 3 });
+
+    const workflowId = contractWorkflowId(t.tenantId, contract.id);
+    const firstRun = (await stack.deps.temporal.client.workflow.getHandle(workflowId).describe()).runId;
+    await until('continued as new', async () => (await stack.deps.temporal.client.workflow.getHandle(workflowId).describe()).runId !== firstRun);
+    const cancelled = await stack.api.post(`/api/contracts/${contract.id}/cancel`, { token: t.admin.token, body: { reason: 'Rescisão' } });
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    const compensated = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('billingHandoffs').where({ contractId: contract.id }).first());
+    assert.equal(compensated.status, 'cancelled');
+    assert.ok(compensated.cancelledAt);
+    await stack.deps.temporal.client.workflow.getHandle(workflowId).result();
+    await recordHistory(stack, workflowId, 'contract-active-continued-cancelled');
   });
 });
