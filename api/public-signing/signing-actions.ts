@@ -3,6 +3,7 @@ import { ContractSigner } from '../../db/models';
 import { resolveContactId } from '../../db/contacts';
 import { authenticationCodeComponents, isSignersTurn } from '../../domain/contract-signing';
 import { sendToContact } from '../../activities/contact-messaging';
+import { emitContractUpdated } from '../../activities/contracts';
 import { signerDeclinedSignal, signerSignedSignal, signerViewedSignal, contractWorkflowId, type SignerSignal } from '../../workflows/contract-signing';
 import type { SignalDefinition } from '@temporalio/common';
 import type { ApiDeps } from '../deps';
@@ -33,6 +34,7 @@ export interface Client {
 const CODE_RESEND_SECONDS = 30;
 
 async function tellWorkflow(deps: ApiDeps, link: SignerLink, signal: SignalDefinition<[SignerSignal]>) {
+  await emitContractUpdated(deps, link.tenantId, link.contractId);
   const handle = deps.temporal.client.workflow.getHandle(contractWorkflowId(link.tenantId, link.contractId));
   try {
     await callWorkflow(deps, () => handle.signal(signal, { signerId: link.signerId, at: new Date().toISOString() }));
