@@ -7,14 +7,7 @@ import { BillingHandoff, Contract, ContractDocument, ContractEvent, ContractSign
 import { readTenantSettings } from '../db/tenant-settings';
 import { withTenant } from '../db/tenant-scope';
 import { SYSTEM_ACTOR, type Actor } from '../domain/actor';
-import {
-  SIGNING_TEMPLATES,
-  signingExpiredText,
-  signingLinkText,
-  signingReminderText,
-  signingUrl,
-  type SignerTurn,
-} from '../domain/contract-signing';
+import { SIGNING_TEMPLATES, signingUrl, type SignerTurn } from '../domain/contract-signing';
 import { DEFAULT_TENANT_SETTINGS } from '../domain/tenant-settings';
 import type { ContractStatus, SigningOrder } from '../domain/sales-statuses';
 import { appendEvidencePage, type EvidenceSheet } from '../infra/pdf/evidence';
@@ -152,7 +145,6 @@ export function contractActivities(deps: ActivityDeps) {
       if (!prepared) return { sent: false, failure: 'not pending' };
       const { signer, contract, contactId } = prepared;
       const url = signingUrl(a.publicBaseUrl, token);
-      const text = a.kind === 'link' ? signingLinkText(signer.name, contract.title, url) : signingReminderText(signer.name, contract.title, url);
       // A retry after the link was stored sends the newer link under a new update id.
       const attempt = Context.current().info.attempt;
       const result = await sendToContact(deps, {
@@ -164,10 +156,8 @@ export function contractActivities(deps: ActivityDeps) {
           name: a.kind === 'link' ? SIGNING_TEMPLATES.link : SIGNING_TEMPLATES.reminder,
           language: 'pt_BR',
           components: [{ type: 'body', parameters: [signer.name, contract.title, url].map((t) => ({ type: 'text', text: t })) }],
-          // The readable text, for the inbox and for a tenant without the template (see preview).
         },
       });
-      void text;
       await emitContractUpdated(deps, a.tenantId, a.contractId);
       return result.status === 'accepted' ? { sent: true } : { sent: false, failure: result.failure ?? 'failed' };
     },
@@ -236,7 +226,6 @@ export function contractActivities(deps: ActivityDeps) {
           },
         });
       }
-      void signingExpiredText;
       await startAutomationEvent(deps, a.tenantId, `contract:${a.contractId}:expired`, 'contract.expired', contractEvent({
         contractId: a.contractId, leadId: expired.contract.leadId, contactId: expired.contract.contactId,
       }));

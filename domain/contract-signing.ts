@@ -33,19 +33,17 @@ export function signingProgress(signers: readonly SignerTurn[]): SigningProgress
   return 'pending';
 }
 
-// The WhatsApp texts a signer reads (utility template parameters and free text share them).
+// The utility templates a signer gets (links go outside the 24-hour window, so as templates; the
+// code's authentication template carries no URL, per Meta, so the link is always its own message).
+// Their approved bodies, with the parameters in order:
+//   link:     "Olá, {{1}}! O contrato "{{2}}" está pronto para a sua assinatura. Leia e assine em {{3}}"
+//   reminder: "Olá, {{1}}! Lembrete: o contrato "{{2}}" ainda aguarda a sua assinatura. Assine em {{3}}"
+//   expired:  "Olá, {{1}}! O prazo para assinar o contrato "{{2}}" terminou e o link foi desativado."
 export const SIGNING_TEMPLATES = {
   link: 'contrato_assinatura',
   reminder: 'contrato_lembrete_assinatura',
   expired: 'contrato_prazo_encerrado',
 } as const;
-
-export const signingLinkText = (name: string, title: string, url: string) =>
-  `Olá, ${name}! O contrato "${title}" está pronto para a sua assinatura. Leia e assine em ${url}`;
-export const signingReminderText = (name: string, title: string, url: string) =>
-  `Olá, ${name}! Lembrete: o contrato "${title}" ainda aguarda a sua assinatura. Assine em ${url}`;
-export const signingExpiredText = (name: string, title: string) =>
-  `Olá, ${name}! O prazo para assinar o contrato "${title}" terminou e o link foi desativado. Fale com a nossa equipe se ainda quiser assinar.`;
 
 export const signingUrl = (publicBaseUrl: string, token: string) => `${publicBaseUrl.replace(/\/+$/, '')}/sign/${token}`;
 
