@@ -374,3 +374,50 @@ describe('contract billing hand-off', () => {
     await recordHistory(stack, workflowId, 'contract-active-continued-cancelled');
   });
 });
+
+describe('contract signing history', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack({ env: { WHATSAPP_PER_CUSTOMER_INTERVAL_MS: '0' } });
+  });
+  after(async () => stack.stop());
+
+  it('a long signing continues as new, keeping who was notified, and still completes', async () => {
+    const t = await signingTenant(stack);
+    const ana = await contactWithLead(stack, t.tenantId);
+    const contract = await createContract(stack.deps, t.tenantId, { type: 'user', id: t.admin.id }, {
+      contactId: ana.contactId,
+      totalCents: 100,
+      signers: [{ name: ana.name, waId: ana.waId }],
+      options: { reminderEveryMs: 3_000, maxHistoryEvents: 25 },
+    });
+    const handle = stack.deps.temporal.client.workflow.getHandle(contractWorkflowId(t.tenantId, contract.id));
+    const firstRun = (await handle.describe()).runId;
+    await until('continued as new while signing', async () => (await handle.describe()).runId !== firstRun, 30_000);
+    // The new run knows the signer was notified: no second first-link, only reminders.
+    assert.equal(sentTemplates(stack, ana.waId, 'contrato_assinatura').length, 1);
+    const state = await until('resumed state', async () => {
+      const s = await handle.query(contractSigningStateQuery);
+      return s.phase === 'signing' && s;
+    });
+    assert.equal(state.signers[0]?.notified, true);
+    // Sign with whatever link is current when the signer acts (a reminder replaces it).
+    const currentLink = () =>
+      until('a working link', async () => {
+        const n = sentTemplates(stack, ana.waId, 'contrato_lembrete_assinatura').length;
+        const token = n ? await linkFor(stack, ana.waId, 'contrato_lembrete_assinatura', n) : await linkFor(stack, ana.waId);
+        const doc = await fetch(`${stack.baseUrl}/api/public/signing/${token}/document`);
+        return doc.status === 200 && { token, sha: sha256(Buffer.from(await doc.arrayBuffer())) };
+      });
+    await until('signed', async () => {
+      const { token, sha } = await currentLink();
+      const code = await stack.api.post(`/api/public/signing/${token}/code`);
+      if (code.status !== 200) return false;
+      const list = sentTemplates(stack, ana.waId, 'codigo_verificacao');
+      const text = (list.at(-1)?.body.template as { components: { parameters: { text: string }[] }[] }).components[0]?.parameters[0]?.text;
+      const signed = await stack.api.post(`/api/public/signing/${token}/sign`, { body: { code: text, documentSha256: sha, accept: true } });
+      return signed.status === 200;
+    }, 90_000, 31_000);
+    await untilStatus(stack, t.tenantId, contract.id, 'active');
+  });
+});

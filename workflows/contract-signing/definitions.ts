@@ -10,6 +10,15 @@ export interface ContractSigningOptions {
   expiresInMs?: number;
   // After activation the workflow waits this long for a cancel, then continues as new.
   activeWaitMs?: number;
+  // Tests: continue as new past this many history events (the server's suggestion otherwise).
+  maxHistoryEvents?: number;
+}
+
+// What a signing run hands the next one when it continues as new.
+export interface SigningResume {
+  sent: boolean;
+  notifiedAt: Record<string, number>; // signer id → ms
+  reminders: Record<string, number>;
 }
 
 export interface ContractSigningInput {
@@ -19,6 +28,7 @@ export interface ContractSigningInput {
   publicBaseUrl: string;
   // 'active': continued as new after activation, only waiting for a cancel.
   phase?: 'signing' | 'active';
+  resume?: SigningResume;
   options?: ContractSigningOptions;
 }
 

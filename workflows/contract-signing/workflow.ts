@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { signersOnTurn, signingProgress, type SignerTurn } from '../../domain/contract-signing';
 import {
@@ -99,8 +99,8 @@ export async function contractSigning(input: ContractSigningInput): Promise<Cont
     view.phase = 'signing';
     const reminderEveryMs = input.options?.reminderEveryMs ?? prepared.reminderEveryDays * DAY_MS;
     const expiresAt = Date.parse(prepared.expiresAt);
-    const notifiedAt = new Map<string, number>();
-    let sent = false;
+    const notifiedAt = new Map<string, number>(Object.entries(input.resume?.notifiedAt ?? {}));
+    let sent = input.resume?.sent ?? false;
     let signers: SignerTurn[] = prepared.signers;
 
     const sync = (list: SignerTurn[]) => {
@@ -110,7 +110,7 @@ export async function contractSigning(input: ContractSigningInput): Promise<Cont
         position: s.position,
         status: s.status,
         notified: notifiedAt.has(s.id) || s.status !== 'waiting',
-        reminders: view.signers.find((v) => v.signerId === s.id)?.reminders ?? 0,
+        reminders: view.signers.find((v) => v.signerId === s.id)?.reminders ?? input.resume?.reminders[s.id] ?? 0,
       }));
     };
     sync(signers);
@@ -130,6 +130,15 @@ export async function contractSigning(input: ContractSigningInput): Promise<Cont
       if (Date.now() >= expiresAt) {
         await work.expireContract({ tenantId, contractId });
         return end('expired', 'expired');
+      }
+      // Bounded history: a long signing (many reminders, views) starts over with what it knows.
+      const maxEvents = input.options?.maxHistoryEvents;
+      if (cancel === null && (workflowInfo().continueAsNewSuggested || (maxEvents !== undefined && workflowInfo().historyLength > maxEvents))) {
+        await continueAsNew<typeof contractSigning>({
+          ...input,
+          phase: 'signing',
+          resume: { sent, notifiedAt: Object.fromEntries(notifiedAt), reminders: Object.fromEntries(view.signers.map((v) => [v.signerId, v.reminders])) },
+        });
       }
       // Whoever's turn it is and has not had a link yet gets one now.
       for (const s of signersOnTurn(view.signingOrder ?? 'sequential', signers)) {
