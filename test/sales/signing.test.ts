@@ -419,5 +419,6 @@ describe('contract signing history', () => {
       return signed.status === 200;
     }, 90_000, 31_000);
     await untilStatus(stack, t.tenantId, contract.id, 'active');
+    await recordHistory(stack, handle.workflowId, 'contract-signing-continued-signed');
   });
 });
