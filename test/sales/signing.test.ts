@@ -309,6 +309,24 @@ describe('contract signing clocks', () => {
     await recordHistory(stack, workflowId, 'contract-reminded-expired');
   });
 
+  it('a code past its TTL is refused even when right', async () => {
+    const t = await signingTenant(stack, { codeTtlMinutes: 1 / 60 });
+    const ana = await contactWithLead(stack, t.tenantId);
+    const res = await stack.api.post('/api/contracts', { token: t.admin.token, body: { contactId: ana.contactId, totalCents: 10, signers: [{ name: ana.name, waId: ana.waId }] } });
+    assert.equal(res.status, 201);
+    const token = await linkFor(stack, ana.waId);
+    const sha = (await stack.api.get(`/api/public/signing/${token}`)).body.documentSha256 as string;
+    assert.equal((await stack.api.post(`/api/public/signing/${token}/code`)).status, 200);
+    const m = await until('code', async () => sentTemplates(stack, ana.waId, 'codigo_verificacao')[0]);
+    const code = (m.body.template as { components: { parameters: { text: string }[] }[] }).components[0]?.parameters[0]?.text;
+    await until('code expired', () =>
+      withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('contractSigners').where({ contractId: res.body.id }).where('codeExpiresAt', '<', new Date()).first()),
+    );
+    const late = await stack.api.post(`/api/public/signing/${token}/sign`, { body: { code, documentSha256: sha, accept: true } });
+    assert.equal(late.status, 422);
+    assert.match(late.body.detail, /Peça um código/);
+  });
+
   it('a link past its own TTL answers 410', async () => {
     const t = await signingTenant(stack, { linkTtlHours: 1 / 3600 });
     const ana = await contactWithLead(stack, t.tenantId);
