@@ -50,6 +50,8 @@ export async function createContract(deps: ApiDeps, tenantId: string, actor: Act
     contract = await withTenant(deps.knex, tenantId, async (trx) => {
       const contact = await trx('contacts').where({ id: spec.contactId }).first('id');
       if (!contact) throw notFound('Contato não encontrado.');
+      // A foreign key does not see row-level security: the lead is looked up in this tenant first.
+      if (spec.leadId && !(await trx('leads').where({ id: spec.leadId }).first('id'))) throw notFound('Lead não encontrado.');
       if (spec.templateId && !(await ContractTemplate.query(trx).findById(spec.templateId))) throw notFound('Modelo de contrato não encontrado.');
       const template = spec.templateId
         ? await ContractTemplate.query(trx).findById(spec.templateId)
