@@ -24,11 +24,13 @@ export interface SendToContact {
 
 export const NO_WHATSAPP_CHANNEL = 'NoWhatsAppChannel';
 
-export async function sendToContact(deps: Pick<ActivityDeps, 'knex' | 'temporal'>, s: SendToContact): Promise<ReplyResult> {
+export async function sendToContact(deps: Pick<ActivityDeps, 'knex' | 'temporal'> & Partial<Pick<ActivityDeps, 'whatsapp'>>, s: SendToContact): Promise<ReplyResult> {
   if (!deps.temporal) throw new Error('sendToContact needs a Temporal client in the activity deps');
   const channel = await withTenant(deps.knex, s.tenantId, async (trx) => WhatsAppChannel.query(trx).orderBy('createdAt').first());
   if (!channel) throw ApplicationFailure.nonRetryable('the tenant has no WhatsApp number connected', NO_WHATSAPP_CHANNEL);
-  const input: ConversationInput = { tenantId: s.tenantId, contactId: s.contactId, channelId: channel.id };
+  // A conversation this send starts paces its replies as the worker's configuration says.
+  const perCustomerIntervalMs = deps.whatsapp?.perCustomerIntervalMs;
+  const input: ConversationInput = { tenantId: s.tenantId, contactId: s.contactId, channelId: channel.id, ...(perCustomerIntervalMs !== undefined ? { options: { perCustomerIntervalMs } } : {}) };
   const start = conversationStart(input);
   const startWorkflowOperation = new WithStartWorkflowOperation(start.workflowType, {
     ...startOptions(start, { main: deps.temporal.taskQueue }),

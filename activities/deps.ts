@@ -11,12 +11,14 @@ import type { AiConfig } from './ai';
 export interface ActivityDeps {
   knex: Knex;
   secrets: SecretBox;
-  whatsapp: { baseUrl: string; apiVersion: string; timeoutMs?: number; numberMessagesPerSecond?: number };
+  whatsapp: { baseUrl: string; apiVersion: string; timeoutMs?: number; numberMessagesPerSecond?: number; perCustomerIntervalMs?: number };
   redis?: Redis | null;
   redisKeyPrefix?: string;
   realtime?: RealtimeEmitter;
   ai?: AiConfig;
   mediaDir?: string;
+  // The platform certificate that seals signed contracts (infra/pdf/seal.ts loadPlatformCertificate).
+  signing?: { p12Base64?: string; passphrase?: string; dataDir?: string };
   // Starts the delivery workflow of each automation event, so a slow endpoint never holds a conversation.
   temporal?: { client: Client; taskQueue: string };
 }

@@ -1,6 +1,7 @@
 import { appointmentActivities } from './appointments';
 import { automationActivities } from './automation-events';
 import { channelActivities } from './channels';
+import { contractActivities } from './contracts';
 import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
 import { leadNurturingActivities } from './lead-nurturing';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     leadScoring: leadScoringActivities(deps),
     leadNurturing: leadNurturingActivities(deps),
     appointments: appointmentActivities(deps),
+    contracts: contractActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -48,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.leadScoring,
     ...factories.leadNurturing,
     ...factories.appointments,
+    ...factories.contracts,
   });
 }
 

@@ -6,6 +6,7 @@ import { problemHandler } from './middleware/problem-handler';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
 import { opsRouter } from './ops/routes';
+import { signingPageRouter } from './public-signing/page';
 import { HttpProblem } from './problem';
 import { API_PREFIX, apiRoutes } from './routes';
 import { whatsappWebhookRouter } from './webhooks/whatsapp-routes';
@@ -32,6 +33,7 @@ export function buildApp(deps: ApiDeps, opts: { trustProxy?: boolean } = {}): Ko
   const webhooks = whatsappWebhookRouter(deps);
   app.use(webhooks.routes());
   app.use(webhooks.allowedMethods());
+  app.use(signingPageRouter(deps).routes());
   app.use(api.routes());
   app.use(
     api.allowedMethods({

@@ -6,11 +6,15 @@ import { automationRoutes } from './automations/routes';
 import { catalogRoutes } from './catalog/routes';
 import { contactRoutes } from './contacts/routes';
 import { authRoutes } from './auth/routes';
+import { contractTemplateRoutes } from './contract-templates/routes';
+import { contractRoutes } from './contracts/routes';
 import { conversationRoutes } from './conversations/routes';
 import { leadFormRoutes } from './lead-forms/routes';
 import { leadRoutes } from './leads/routes';
 import { cadenceRoutes } from './cadences/routes';
 import { nurturingRoutes } from './nurturing/routes';
+import { proposalRoutes } from './proposals/routes';
+import { publicSigningRoutes } from './public-signing/routes';
 import type { RouteDefinition } from './route';
 import { settingsRoutes } from './settings/routes';
 import { taskRoutes } from './tasks/routes';
@@ -41,4 +45,8 @@ export const apiRoutes: RouteDefinition[] = [
   ...nurturingRoutes,
   ...taskRoutes,
   ...appointmentRoutes,
+  ...proposalRoutes,
+  ...contractTemplateRoutes,
+  ...contractRoutes,
+  ...publicSigningRoutes,
 ];

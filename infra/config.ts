@@ -62,6 +62,10 @@ const envSchema = z.object({
   // generated once into the data directory: fine for one machine, not for several.
   SIGNING_CERT_P12_BASE64: z.string().optional(),
   SIGNING_CERT_PASSPHRASE: z.string().optional(),
+  // Where the generated self-signed certificate is kept between restarts.
+  SIGNING_CERT_DIR: z.string().default('.data'),
+  // Where customers open public links (contract signing, proposals): this API's public address.
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
   SOCKET_CORS_ORIGIN: z.string().optional(),
 
   RATE_LIMIT_LOGIN_POINTS: z.coerce.number().int().positive().default(5),

@@ -30,6 +30,7 @@ const WORKER_STOP_MARGIN_MS = 5_000;
 async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env };
   env.MEDIA_DIR ||= join(dataDir, 'media');
+  env.SIGNING_CERT_DIR ||= dataDir;
   // Without a Graph API to talk to, WhatsApp runs against a local stand-in for Meta.
   const useSandbox = !env.WHATSAPP_API_BASE_URL;
   let secrets: LocalSecrets | undefined;

@@ -19,12 +19,14 @@ export function activityDepsFromConfig(
       baseUrl: config.WHATSAPP_API_BASE_URL,
       apiVersion: config.WHATSAPP_API_VERSION,
       numberMessagesPerSecond: config.WHATSAPP_NUMBER_MESSAGES_PER_SECOND,
+      perCustomerIntervalMs: config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS,
     },
     redis: parts.redis,
     redisKeyPrefix: config.REDIS_KEY_PREFIX,
     realtime: createRealtimeEmitter(parts.redis, { streamName: realtimeStreamName(config.REDIS_KEY_PREFIX), log: parts.log }),
     ai: { apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.OPENAI_TIMEOUT_MS },
     mediaDir: config.MEDIA_DIR,
+    signing: { p12Base64: config.SIGNING_CERT_P12_BASE64, passphrase: config.SIGNING_CERT_PASSPHRASE, dataDir: config.SIGNING_CERT_DIR },
     temporal: { client: parts.client, taskQueue: config.TEMPORAL_TASK_QUEUE },
   };
 }

@@ -1,5 +1,6 @@
 // Everything the worker bundles. One file per process.
 export { automationDelivery } from './automation-delivery';
+export { contractSigning } from './contract-signing';
 export { conversation } from './conversation';
 export { tenantProvisioning } from './provisioning';
 export { leadNurturing } from './nurturing';

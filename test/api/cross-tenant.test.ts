@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { apiRoutes, API_PREFIX } from '../../api/routes';
 import { addApiKey, addUser, type TenantFixture } from '../support/fixtures';
@@ -23,6 +24,8 @@ const slot = (minutes: number) => new Date(MORNING + minutes * 60_000).toISOStri
 // A route that ends what its id names gets a fixture of its own (the outcome after the cancel).
 const FIXTURE_FOR: Record<string, Record<string, string>> = {
   'POST /appointments/:appointmentId/outcome': { appointmentId: 'openAppointmentId' },
+  // The same proposal cannot be both accepted and rejected.
+  'POST /proposals/:proposalId/reject': { proposalId: 'rejectableProposalId' },
 };
 
 const BODIES: Record<string, unknown> = {
@@ -43,6 +46,11 @@ const BODIES: Record<string, unknown> = {
   // Sales: nurturing (cadences, a lead's nurturing, tasks).
   'POST /cadences/:cadenceId/versions': { steps: [{ type: 'send_template', waitBusinessDays: 0, template: { name: 'oferta_nova' }, category: 'utility' }] },
   'POST /tasks/:taskId/complete': { outcome: 'Cliente atendido' },
+  'POST /leads/:leadId/proposals': { items: [{ description: 'Casa', quantity: 1, unitPriceCents: 100_000 }], validUntil: '2999-12-31' },
+  'POST /proposals/:proposalId/accept': { signingOrder: 'sequential' },
+  'POST /proposals/:proposalId/reject': { reason: 'teste' },
+  'PATCH /contract-templates/:templateId': { name: 'Outro nome' },
+  'POST /contracts/:contractId/cancel': { reason: 'teste' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -81,6 +89,7 @@ describe('cross-tenant isolation matrix', () => {
         assert.equal(booked.status, 201, JSON.stringify(booked.body));
         ids[name][fixture] = booked.body.id;
       }
+      await salesFixtures(name, t);
       // The guest then hears a notice (a person is coming, or the team is out of hours); once it is
       // stored as sent, the conversation writes nothing more on its own during the matrix.
       await until('handoff notice sent', () =>
@@ -96,7 +105,34 @@ describe('cross-tenant isolation matrix', () => {
   });
   after(() => stack.stop());
 
-  // Public routes (a website's form key) have no caller tenant to isolate from: their key is the tenant.
+  // The sales funnel's records: a lead, two draft proposals, a template, a contract whose signing
+  // link is already stored as sent (so nothing of B's changes on its own during the matrix).
+  async function salesFixtures(name: 'A' | 'B', t: TenantFixture) {
+    const contactId = randomUUID();
+    const leadId = randomUUID();
+    const waId = guestPhone();
+    await withTenant(stack.deps.knex, t.tenantId, async (trx) => {
+      await trx('contacts').insert({ id: contactId, tenantId: t.tenantId, waId, name: 'Cliente Matriz' });
+      await trx('leads').insert({ id: leadId, tenantId: t.tenantId, contactId, interestKey: `matriz-${leadId}`, source: 'staff', stage: 'qualified', workflowId: `lead:${t.tenantId}:${leadId}` });
+    });
+    ids[name].leadId = leadId;
+    const proposal = () =>
+      stack.api.post(`/api/leads/${leadId}/proposals`, { token: t.admin.token, body: { items: [{ description: 'Casa', quantity: 1, unitPriceCents: 100_000 }], validUntil: '2999-12-31' } });
+    ids[name].proposalId = (await proposal()).body.id;
+    ids[name].rejectableProposalId = (await proposal()).body.id;
+    const template = await stack.api.post('/api/contract-templates', { token: t.admin.token, body: { name: 'Matriz', title: 'Contrato', body: 'Entre {{tenant.name}} e {{contact.name}}.' } });
+    ids[name].templateId = template.body.id;
+    const contract = await stack.api.post('/api/contracts', { token: t.admin.token, body: { contactId, totalCents: 100, signers: [{ name: 'Cliente Matriz', waId }] } });
+    assert.equal(contract.status, 201, JSON.stringify(contract.body));
+    ids[name].contractId = contract.body.id;
+    await until('signing link stored as sent', () =>
+      withTenant(stack.deps.knex, t.tenantId, async (trx) =>
+        trx('messages').join('conversations', 'conversations.id', 'messages.conversationId').where({ 'conversations.contactId': contactId, 'messages.direction': 'outbound', 'messages.status': 'accepted' }).first(),
+      ),
+    );
+  }
+
+  // Public routes have no tenant to cross: their token names one record (tested in test/sales/).
   const withIds = apiRoutes.filter((r) => r.path.includes(':') && r.access !== 'public');
 
   it('covers every route with an id parameter', () => {

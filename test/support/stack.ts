@@ -67,6 +67,7 @@ export async function startStack(
     WHATSAPP_VERIFY_TOKEN: TEST_VERIFY_TOKEN,
     WORKER_METRICS_URLS: '',
     MEDIA_DIR: join(tmpdir(), `orquestra-media-${randomUUID()}`),
+    SIGNING_CERT_DIR: join(tmpdir(), 'orquestra-signing-test'),
     ...(openai ? { OPENAI_API_KEY: [...openai.apiKeys][0], OPENAI_BASE_URL: openaiUrl, OPENAI_TIMEOUT_MS: '3000' } : { OPENAI_API_KEY: '' }),
     ...opts.env,
   };

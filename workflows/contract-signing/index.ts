@@ -1,0 +1,3 @@
+export * from './definitions';
+export { contractSigningStart } from './start';
+export { contractSigning } from './workflow';
