@@ -10,7 +10,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded-
 import { loadConfig } from '../infra/config';
 import { redisReachable } from '../infra/redis';
 import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
-import { FakeGraphApi, type SentMessage } from './sandbox/graph-api';
+import { FakeGraphApi, templateTexts, type SentMessage } from './sandbox/graph-api';
+import { seedDemoSales } from './lib/demo-sales';
 import { demoSettings, demoWhatsAppIds, ensureDemoTenant, sandboxPort } from './lib/demo-tenant';
 import { localSecrets, type LocalSecrets } from './lib/local-secrets';
 import { signalGroup, StoppingError, Supervisor, terminate } from './lib/supervisor';
@@ -97,6 +98,8 @@ async function main() {
     env.TEMPORAL_ADDRESS = temporal.address;
     webUi = temporal.uiUrl;
   }
+  // The links customers open (proposals, contract signing) point at this machine's API.
+  env.PUBLIC_BASE_URL ||= `http://localhost:${env.PORT || 3000}`;
   const config = loadConfig(env);
   const connection = await Connection.connect(temporalConnectionOptions(config));
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
@@ -109,9 +112,11 @@ async function main() {
 
   const knex = createKnex(db.appUrl, 2);
   let demoNumber: string | null;
+  let salesLines: string[] = [];
   try {
     await ensurePlatformAdmin(knex, demo.platformAdmin);
     demoNumber = (await ensureDemoTenant(knex, apiUrl, demo, say)).phoneNumberId;
+    if (demoNumber) salesLines = await seedDemoSales(apiUrl, demo, say);
   } finally {
     await knex.destroy();
   }
@@ -131,6 +136,7 @@ async function main() {
       '',
       `  Platform admin (SUPER_ADMIN)   ${demo.platformAdmin.email} / ${demo.platformAdmin.password}`,
       `  Demo tenant "${demo.tenant.slug}" admin   ${demo.tenant.adminEmail} / ${demo.tenant.adminPassword}`,
+      ...salesLines.map((l) => `  ${l}`),
       '',
       ...notes.map((n) => `  Note: ${n}`),
       '',
@@ -157,7 +163,8 @@ async function startSandbox(port: number, number: { phoneNumberId: string; wabaI
 
 function sandboxText(m: SentMessage): string {
   if (m.text !== undefined) return m.text;
-  if (m.templateName !== undefined) return `[template ${m.templateName}]`;
+  // A template's parameters are what the guest reads (a link, a code): shown after its name.
+  if (m.templateName !== undefined) return [`[template ${m.templateName}]`, ...templateTexts(m)].join(' ');
   return `[${m.type}]`;
 }
 
