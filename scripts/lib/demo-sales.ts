@@ -26,7 +26,18 @@ const DEMO_CONTRACT_TEMPLATE = {
   ].join('\n\n'),
 };
 
-type Call = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+// What the seeding reads of the API's answers.
+interface Answer {
+  id: string;
+  number: number;
+  accessToken: string;
+  items: { id: string; email: string }[];
+}
+interface Reply {
+  status: number;
+  body: Answer;
+}
+type Call = (method: string, path: string, body?: unknown) => Promise<Reply>;
 
 export async function seedDemoSales(apiUrl: string, demo: DemoSettings, say: (m: string) => void): Promise<string[]> {
   const login = await request(apiUrl, 'POST', '/api/auth/login', undefined, { email: demo.tenant.adminEmail, password: demo.tenant.adminPassword });
@@ -35,7 +46,7 @@ export async function seedDemoSales(apiUrl: string, demo: DemoSettings, say: (m:
   const leads = await call('GET', '/api/leads?limit=1');
   if (leads.status !== 200 || leads.body.items.length > 0) return [];
 
-  const must = async (what: string, res: Promise<{ status: number; body: any }>) => {
+  const must = async (what: string, res: Promise<Reply>) => {
     const r = await res;
     if (r.status >= 300) throw new Error(`demo sales: ${what} failed (HTTP ${r.status}): ${JSON.stringify(r.body)}`);
     return r.body;
@@ -43,7 +54,7 @@ export async function seedDemoSales(apiUrl: string, demo: DemoSettings, say: (m:
   try {
     const users = await call('GET', '/api/users?limit=100');
     const seller =
-      (users.body.items as { id: string; email: string }[] | undefined)?.find((u) => u.email === DEMO_SALES.seller.email) ??
+      users.body.items?.find((u) => u.email === DEMO_SALES.seller.email) ??
       (await must('seller', call('POST', '/api/users', { ...DEMO_SALES.seller, role: 'SALES' })));
     const offering = await must(
       'offering',
@@ -101,7 +112,7 @@ export async function seedDemoSales(apiUrl: string, demo: DemoSettings, say: (m:
   }
 }
 
-async function request(apiUrl: string, method: string, path: string, token: string | undefined, body?: unknown) {
+async function request(apiUrl: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<Reply> {
   const res = await fetch(`${apiUrl}${path}`, {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -114,5 +125,5 @@ async function request(apiUrl: string, method: string, path: string, token: stri
   } catch {
     // not JSON: kept as text for the message
   }
-  return { status: res.status, body: parsed as any };
+  return { status: res.status, body: parsed as Answer };
 }
