@@ -5,6 +5,7 @@ import { openOrJoinLead, type IntakeResult, type LeadIntake } from '../db/lead-i
 import { Lead } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import { CLOSED_LEAD_STAGES } from '../domain/sales-statuses';
+import { nurturingWorkflowId } from '../workflows/nurturing/definitions';
 import { nurturingStart } from '../workflows/nurturing/start';
 import { startOptions } from '../workflows/workflow-start';
 import { startAutomationEvent } from './automation-events';
@@ -26,7 +27,7 @@ export async function intakeLead(
   alongside?: (trx: Knex.Transaction, result: IntakeResult) => Promise<void>,
 ): Promise<IntakeResult> {
   const result = await withTenant(deps.knex, intake.tenantId, async (trx) => {
-    const r = await openOrJoinLead(trx, intake);
+    const r = await openOrJoinLead(trx, intake, nurturingWorkflowId);
     if (alongside && !r.replayed) await alongside(trx, r);
     return r;
   });

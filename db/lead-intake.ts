@@ -3,7 +3,6 @@ import type { Knex } from 'knex';
 import type { Actor } from '../domain/actor';
 import { interestKey } from '../domain/lead-interest';
 import { CLOSED_LEAD_STAGES, type LeadSource } from '../domain/sales-statuses';
-import { nurturingWorkflowId } from '../workflows/nurturing/definitions';
 import { resolveContactId } from './contacts';
 import { isUniqueViolation } from './tenant-scope';
 import { Lead, LeadEvent } from './models';
@@ -43,7 +42,8 @@ export interface IntakeResult {
 
 const closedList = CLOSED_LEAD_STAGES.map((s) => `'${s}'`).join(', ');
 
-export async function openOrJoinLead(trx: Knex.Transaction, i: LeadIntake): Promise<IntakeResult> {
+// `workflowIdOf` names the process that will own the lead (the caller knows it; data does not).
+export async function openOrJoinLead(trx: Knex.Transaction, i: LeadIntake, workflowIdOf: (tenantId: string, leadId: string) => string): Promise<IntakeResult> {
   const key = i.idempotencyKey ? `${i.actor.type}:${i.actor.id ?? ''}:${i.idempotencyKey}` : undefined;
   if (key) {
     const seen = await arrivalOf(trx, key);
@@ -63,7 +63,7 @@ export async function openOrJoinLead(trx: Knex.Transaction, i: LeadIntake): Prom
       interestKey: iKey,
       source: i.source,
       sourceDetail: i.sourceDetail ?? null,
-      workflowId: nurturingWorkflowId(i.tenantId, id),
+      workflowId: workflowIdOf(i.tenantId, id),
       createdAt: now,
       updatedAt: now,
       stageChangedAt: now,
