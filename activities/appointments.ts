@@ -1,3 +1,4 @@
+import { taskEvent } from '../domain/realtime-events';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { Appointment, Conversation, Task } from '../db/models';
@@ -196,16 +197,7 @@ export function appointmentActivities(deps: ActivityDeps) {
         return { task, row };
       });
       const target = row.ownerId ? { tenantId: a.tenantId, userIds: [row.ownerId] } : { tenantId: a.tenantId, roles: ['TENANT_ADMIN', 'MANAGER'] as const };
-      await realtimeOf(deps).emit(target, 'task:new', {
-        tenantId: a.tenantId,
-        taskId: task.id,
-        leadId: task.leadId,
-        ownerId: task.ownerId,
-        kind: task.kind,
-        title: task.title,
-        status: task.status,
-        dueAt: task.dueAt?.toISOString() ?? null,
-      });
+      await realtimeOf(deps).emit(target, 'task:new', taskEvent(task));
       await realtimeOf(deps).emit(target, 'appointment:updated', {
         tenantId: a.tenantId,
         appointmentId: row.id,

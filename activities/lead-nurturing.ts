@@ -1,3 +1,4 @@
+import { taskEvent } from '../domain/realtime-events';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { currentConsent } from '../db/consent';
@@ -166,16 +167,7 @@ export function leadNurturingActivities(deps: ActivityDeps) {
         return inserted.length > 0;
       });
       if (!created) return;
-      await realtimeOf(deps).emit({ tenantId: t.tenantId, userIds: t.ownerId ? [t.ownerId] : [], roles: ['MANAGER'] }, 'task:new', {
-        tenantId: t.tenantId,
-        taskId: t.taskId,
-        leadId: t.leadId,
-        ownerId: t.ownerId,
-        kind: 'call',
-        title: t.title,
-        status: 'open',
-        dueAt: t.dueAt,
-      });
+      await realtimeOf(deps).emit({ tenantId: t.tenantId, userIds: t.ownerId ? [t.ownerId] : [], roles: ['MANAGER'] }, 'task:new', taskEvent({ tenantId: t.tenantId, id: t.taskId, leadId: t.leadId, ownerId: t.ownerId, kind: 'call', title: t.title, status: 'open', dueAt: new Date(t.dueAt) }));
     },
 
     // An open task the cadence no longer waits on (expired, skipped, the cadence stopped).
@@ -185,16 +177,7 @@ export function leadNurturingActivities(deps: ActivityDeps) {
         return n > 0 ? Task.query(trx).findById(taskId) : undefined;
       });
       if (!task) return;
-      await realtimeOf(deps).emit({ tenantId, userIds: task.ownerId ? [task.ownerId] : [], roles: ['MANAGER'] }, 'task:updated', {
-        tenantId,
-        taskId,
-        leadId: task.leadId,
-        ownerId: task.ownerId,
-        kind: task.kind,
-        title: task.title,
-        status: task.status,
-        dueAt: task.dueAt?.toISOString() ?? null,
-      });
+      await realtimeOf(deps).emit({ tenantId, userIds: task.ownerId ? [task.ownerId] : [], roles: ['MANAGER'] }, 'task:updated', taskEvent(task));
     },
 
     // Meta's 131050: the person turned off marketing messages in WhatsApp. That is a withdrawal

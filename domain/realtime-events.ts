@@ -131,6 +131,11 @@ export interface TaskEvent extends TenantScoped {
   dueAt: string | null;
 }
 
+// The task card as every process that creates or closes a task sends it.
+export function taskEvent(t: { tenantId: string; id: string; leadId: string | null; ownerId: string | null; kind: string; title: string; status: string; dueAt: Date | null }): TaskEvent {
+  return { tenantId: t.tenantId, taskId: t.id, leadId: t.leadId, ownerId: t.ownerId, kind: t.kind, title: t.title, status: t.status, dueAt: t.dueAt?.toISOString() ?? null };
+}
+
 export interface AppointmentUpdatedEvent extends TenantScoped {
   appointmentId: string;
   leadId: string;

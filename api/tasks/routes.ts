@@ -1,3 +1,4 @@
+import { taskEvent } from '../../domain/realtime-events';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { Task } from '../../db/models';
@@ -116,16 +117,7 @@ export const completeTask = route({
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }));
     }
-    await deps.realtime.emit({ tenantId, userIds: task.ownerId ? [task.ownerId] : [], roles: ['MANAGER'] }, 'task:updated', {
-      tenantId,
-      taskId: task.id,
-      leadId: task.leadId,
-      ownerId: task.ownerId,
-      kind: task.kind,
-      title: task.title,
-      status: task.status,
-      dueAt: task.dueAt?.toISOString() ?? null,
-    });
+    await deps.realtime.emit({ tenantId, userIds: task.ownerId ? [task.ownerId] : [], roles: ['MANAGER'] }, 'task:updated', taskEvent(task));
     return { body: toTaskView(task) };
   },
 });
