@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { io, type Socket } from 'socket.io-client';
 import { addUser } from '../support/fixtures';
+import { liveEvents } from '../support/live-events';
 import { startStack, type TestStack } from '../support/stack';
 import { guestPhone, guestSays, until, whatsappTenant } from '../support/whatsapp';
 
@@ -9,26 +9,16 @@ import { guestPhone, guestSays, until, whatsappTenant } from '../support/whatsap
 // Redis and the API's Socket.io server.
 describe('real-time inbox', () => {
   let stack: TestStack;
-  const sockets: Socket[] = [];
+  const live = liveEvents(() => stack);
   before(async () => {
     stack = await startStack({ ai: true, env: { WHATSAPP_PER_CUSTOMER_INTERVAL_MS: '300' } });
   });
   after(async () => {
-    for (const s of sockets) s.close();
+    live.close();
     await stack.stop();
   });
 
-  async function connect(token: string) {
-    const socket = io(stack.baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
-    sockets.push(socket);
-    const events: { name: string; payload: any }[] = [];
-    socket.onAny((name: string, payload: unknown) => events.push({ name, payload }));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    return { socket, events };
-  }
+  const connect = (token: string) => live.connect(token);
 
   it('an attendant receives the events of their tenant — message, reply, escalation — and none of another tenant', async () => {
     const a = await whatsappTenant(stack);

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { io, type Socket } from 'socket.io-client';
 import { withTenant } from '../../db/tenant-scope';
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
 import { appointmentMessages, formatAppointmentTime } from '../../domain/appointment-schedule';
@@ -21,6 +20,7 @@ import { startOptions } from '../../workflows/workflow-start';
 import type { SentMessage } from '../../scripts/sandbox/graph-api';
 import { addApiKey, addUser } from '../support/fixtures';
 import { recordHistory } from '../support/histories';
+import { liveEvents } from '../support/live-events';
 import { startStack, type TestStack } from '../support/stack';
 import { until, whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
 import { ALWAYS_OPEN, earlyMorningZone, insertLead, leadWhoNeverWrote, leadWhoWrote, slotIn } from './appointment-support';
@@ -66,24 +66,14 @@ describe('appointments', () => {
   });
   let receiver: Server;
   const received: { id: string; event: string; data: Record<string, unknown> }[] = [];
-  const sockets: Socket[] = [];
+  const live = liveEvents(() => stack);
   after(async () => {
-    for (const socket of sockets) socket.close();
+    live.close();
     await new Promise((r) => receiver.close(r));
     await stack.stop();
   });
 
-  async function liveEvents(token: string) {
-    const socket = io(stack.baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
-    sockets.push(socket);
-    const events: { name: string; payload: any }[] = [];
-    socket.onAny((name: string, payload: unknown) => events.push({ name, payload }));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    return events;
-  }
+  const eventsOf = async (token: string) => (await live.connect(token)).events;
 
   const book = (leadId: string, body: Record<string, unknown>, o: { token?: string; key?: string } = {}) =>
     stack.api.post(`/api/leads/${leadId}/appointments`, {
@@ -248,7 +238,7 @@ describe('appointments', () => {
 
   it('a no-show recorded by the owner: the owner gets a follow-up task and a live update', async () => {
     const lead = await leadWhoWrote(stack, t, seller.id);
-    const events = await liveEvents(seller.token);
+    const events = await eventsOf(seller.token);
     const a = await booked(lead.leadId, { kind: 'visit', startsAt: slotIn(70), durationMinutes: 30 });
     const res = await stack.api.post(`/api/appointments/${a.id}/outcome`, { token: seller.token, body: { outcome: 'no_show', note: 'Não apareceu' } });
     assert.equal(res.status, 200, JSON.stringify(res.body));

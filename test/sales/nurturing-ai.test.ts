@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { io, type Socket } from 'socket.io-client';
 import { addUser } from '../support/fixtures';
 import type { NurturingResult } from '../../workflows/nurturing';
 import { OPENAI_ERRORS } from '../fakes/openai';
 import { recordHistory } from '../support/histories';
+import { liveEvents } from '../support/live-events';
 import { startStack, type TestStack } from '../support/stack';
 import { until, whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
 import { alwaysOpenTenant, createCadence, leadEvents, leadRow, makeLead, send, startNurturing, templatesSentTo } from './nurturing-support';
@@ -22,23 +22,13 @@ describe('lead nurturing: AI score and bounded history', () => {
     t = await whatsappTenant(stack);
     await alwaysOpenTenant(stack, t, { hotLeadScore: 80 });
   });
-  const sockets: Socket[] = [];
+  const live = liveEvents(() => stack);
   after(async () => {
-    for (const socket of sockets) socket.close();
+    live.close();
     await stack.stop();
   });
 
-  async function listen(token: string) {
-    const socket = io(stack.baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
-    sockets.push(socket);
-    const events: { name: string; payload: any }[] = [];
-    socket.onAny((name: string, payload: unknown) => events.push({ name, payload }));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    return events;
-  }
+  const listen = async (token: string) => (await live.connect(token)).events;
 
   it('scores with the AI’s structured answer, reasons in pt-BR; a hot lead alerts its owner and the managers live', async () => {
     const openai = stack.openai!;
