@@ -1,4 +1,3 @@
-import { taskEvent } from '../domain/realtime-events';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { Appointment, Conversation, Task } from '../db/models';
@@ -9,6 +8,7 @@ import { isWithinBusinessHours, localParts } from '../domain/calendar';
 import { isWindowOpen } from '../domain/customer-window';
 import type { OutboundContent } from '../domain/outbound-content';
 import { PERMANENT_FAILURE_TYPES } from '../domain/permanent-failures';
+import { taskEvent } from '../domain/realtime-events';
 import { OPEN_APPOINTMENT_STATUSES } from '../domain/sales-statuses';
 import type { TenantSettings } from '../domain/tenant-settings';
 import type { AppointmentSettings } from '../workflows/appointment/definitions';

@@ -1,12 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { AutomationEndpoint } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import type { AutomationEventName } from '../domain/automation-events';
 import { sha256Signature } from '../infra/hmac-signature';
 import { automationDeliveryStart, automationEventWorkflowId, type AutomationEventInput } from '../workflows/automation-delivery';
-import { startOptions } from '../workflows/workflow-start';
 import type { ActivityDeps } from './deps';
+import { startOnce } from './temporal-calls';
 
 // Events for the tenant's automations (n8n and the like), posted to the URL the tenant set,
 // signed like Meta signs its webhooks: `X-Orquestra-Signature-256: sha256=<hex HMAC of the raw body>`.
@@ -31,13 +30,8 @@ export async function startAutomationEvent(
     occurredAt: new Date().toISOString(),
     data,
   };
-  try {
-    const start = automationDeliveryStart(input);
-    await deps.temporal.client.workflow.start(start.workflowType, startOptions(start, { main: deps.temporal.taskQueue }));
-  } catch (err) {
-    // A retried activity finds the delivery it already started.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
+  // A retried activity finds the delivery it already started.
+  await startOnce(deps, automationDeliveryStart(input));
 }
 
 export function automationActivities({ knex, secrets }: ActivityDeps) {

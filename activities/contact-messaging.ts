@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { WhatsAppChannel } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import { SYSTEM_ACTOR } from '../domain/actor';
@@ -24,24 +25,18 @@ export interface SendToContact {
 
 export const NO_WHATSAPP_CHANNEL = 'NoWhatsAppChannel';
 
-export async function sendToContact(deps: Pick<ActivityDeps, 'knex' | 'temporal'> & Partial<Pick<ActivityDeps, 'whatsapp'>>, s: SendToContact): Promise<ReplyResult> {
+// The API sends too (a proposal's link, a signing code): it hands only the pacing it is configured with.
+export type ContactMessagingDeps = Pick<ActivityDeps, 'knex' | 'temporal'> & { whatsapp?: Pick<ActivityDeps['whatsapp'], 'perCustomerIntervalMs'> };
+
+export async function sendToContact(deps: ContactMessagingDeps, s: SendToContact): Promise<ReplyResult> {
   if (!deps.temporal) throw new Error('sendToContact needs a Temporal client in the activity deps');
   const channel = await withTenant(deps.knex, s.tenantId, async (trx) => WhatsAppChannel.query(trx).orderBy('createdAt').first());
   if (!channel) throw ApplicationFailure.nonRetryable('the tenant has no WhatsApp number connected', NO_WHATSAPP_CHANNEL);
   // A conversation this send starts paces its replies as the worker's configuration says.
   const perCustomerIntervalMs = deps.whatsapp?.perCustomerIntervalMs;
   const input: ConversationInput = { tenantId: s.tenantId, contactId: s.contactId, channelId: channel.id, ...(perCustomerIntervalMs !== undefined ? { options: { perCustomerIntervalMs } } : {}) };
-  const start = conversationStart(input);
-  const startWorkflowOperation = new WithStartWorkflowOperation(start.workflowType, {
-    ...startOptions(start, { main: deps.temporal.taskQueue }),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
   try {
-    return await deps.temporal.client.workflow.executeUpdateWithStart(replyUpdate, {
-      args: [{ actor: SYSTEM_ACTOR, content: s.content, source: 'automation' }],
-      startWorkflowOperation,
-      updateId: s.updateId,
-    });
+    return await updateConversationWithStart(deps.temporal, input, replyUpdate, [{ actor: SYSTEM_ACTOR, content: s.content, source: 'automation' }], s.updateId);
   } catch (err) {
     // The conversation refused it (free text outside the 24-hour window): an answer, not an outage.
     // No message was written, so there is no message id to give.
@@ -51,4 +46,21 @@ export async function sendToContact(deps: Pick<ActivityDeps, 'knex' | 'temporal'
     }
     throw err;
   }
+}
+
+// An update to the contact's conversation, starting one when none is running (the API's sends by
+// phone number and the sales workflows' sends alike).
+export async function updateConversationWithStart<Ret, Args extends [unknown, ...unknown[]]>(
+  temporal: NonNullable<ActivityDeps['temporal']>,
+  input: ConversationInput,
+  update: UpdateDefinition<Ret, Args>,
+  args: Args,
+  updateId: string,
+): Promise<Ret> {
+  const start = conversationStart(input);
+  const startWorkflowOperation = new WithStartWorkflowOperation(start.workflowType, {
+    ...startOptions(start, { main: temporal.taskQueue }),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  return temporal.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation, updateId });
 }

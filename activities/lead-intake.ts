@@ -1,4 +1,3 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { openOrJoinLead, type IntakeResult, type LeadIntake } from '../db/lead-intake';
@@ -7,10 +6,10 @@ import { withTenant } from '../db/tenant-scope';
 import { CLOSED_LEAD_STAGES } from '../domain/sales-statuses';
 import { nurturingWorkflowId } from '../workflows/nurturing/definitions';
 import { nurturingStart } from '../workflows/nurturing/start';
-import { startOptions } from '../workflows/workflow-start';
 import { startAutomationEvent } from './automation-events';
 import type { ActivityDeps } from './deps';
 import { emitLeadUpdated } from './lead-stages';
+import { signalIfRunning, startOnce } from './temporal-calls';
 
 // A lead's arrival from the API, a form, an automation or WhatsApp: the rows in their own
 // transaction, then (only once committed, so the workflow's first step finds them) its nurturing
@@ -37,14 +36,7 @@ export async function intakeLead(
 }
 
 export async function afterLeadCreated(deps: LeadIntakeDeps, lead: Lead): Promise<void> {
-  if (deps.temporal) {
-    const start = nurturingStart({ tenantId: lead.tenantId, leadId: lead.id, contactId: lead.contactId });
-    try {
-      await deps.temporal.client.workflow.start(start.workflowType, startOptions(start, { main: deps.temporal.taskQueue }));
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-  }
+  await startOnce(deps, nurturingStart({ tenantId: lead.tenantId, leadId: lead.id, contactId: lead.contactId }));
   await startAutomationEvent(deps, lead.tenantId, `lead:${lead.id}:created`, 'lead.created', {
     leadId: lead.id,
     contactId: lead.contactId,
@@ -77,12 +69,7 @@ export async function signalOpenLeads<Args extends unknown[]>(
   if (!deps.temporal) return 0;
   let told = 0;
   for (const workflowId of await openLeadWorkflowIds(deps, tenantId, contactId)) {
-    try {
-      await deps.temporal.client.workflow.getHandle(workflowId).signal(signal, ...args);
-      told++;
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
+    if (await signalIfRunning(deps, workflowId, signal, ...args)) told++;
   }
   return told;
 }

@@ -1,4 +1,3 @@
-import { taskEvent } from '../domain/realtime-events';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { currentConsent } from '../db/consent';
@@ -8,6 +7,7 @@ import { withTenant } from '../db/tenant-scope';
 import { parseCadenceSteps } from '../domain/cadence';
 import { pickOwner } from '../domain/owner-assignment';
 import type { OutboundContent } from '../domain/outbound-content';
+import { taskEvent } from '../domain/realtime-events';
 import { OPEN_LEAD_STAGES, type LeadEventType, type NurturingStatus, type TaskStatus } from '../domain/sales-statuses';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../domain/tenant-settings';
 import type { FrozenCadence } from '../workflows/nurturing/definitions';

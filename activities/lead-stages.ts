@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Lead, LeadEvent } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import type { Actor } from '../domain/actor';
@@ -7,6 +6,7 @@ import { CLOSED_LEAD_STAGES, LEAD_STAGES, type LeadStage } from '../domain/sales
 import { leadStageChangedSignal, nurturingWorkflowId } from '../workflows/nurturing/definitions';
 import { startAutomationEvent } from './automation-events';
 import { realtimeOf, type ActivityDeps } from './deps';
+import { signalIfRunning } from './temporal-calls';
 
 // Moving a lead along the funnel, from wherever it happens: staff on the board, an appointment
 // booked (visit), a proposal sent, a contract signed (won). One place writes the stage, the
@@ -65,14 +65,8 @@ export async function moveLeadStage(deps: LeadStageDeps, m: MoveLeadStage): Prom
 
   const { lead, from } = result;
   const at = lead.stageChangedAt.toISOString();
-  if (deps.temporal) {
-    try {
-      await deps.temporal.client.workflow.getHandle(nurturingWorkflowId(m.tenantId, lead.id)).signal(leadStageChangedSignal, { stage: m.stage, at });
-    } catch (err) {
-      // Nurturing already ended (cold, stopped): nothing left to tell.
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
-  }
+  // Nurturing that already ended (cold, stopped) has nothing left to hear.
+  await signalIfRunning(deps, nurturingWorkflowId(m.tenantId, lead.id), leadStageChangedSignal, { stage: m.stage, at });
   const data = { leadId: lead.id, contactId: lead.contactId, from, to: m.stage, ownerId: lead.ownerId, reason: m.reason ?? null, at };
   const key = `lead:${lead.id}:stage:${result.seq}`;
   await startAutomationEvent(deps, m.tenantId, key, 'lead.stage_changed', data);

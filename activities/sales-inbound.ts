@@ -1,4 +1,3 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { Appointment, Lead } from '../db/models';
 import { readTenantSettings } from '../db/tenant-settings';
@@ -12,6 +11,7 @@ import { contactRepliedSignal } from '../workflows/nurturing/definitions';
 import type { ActivityDeps } from './deps';
 import { intakeLead, openLeadWorkflowIds } from './lead-intake';
 import { withdrawMarketingConsent } from './marketing-consent';
+import { signalIfRunning } from './temporal-calls';
 
 // What the conversation workflow hands the sales funnel for each guest message: an opt-out
 // withdraws marketing consent and stops the cadences; any other message stops them as a reply;
@@ -34,16 +34,7 @@ export interface RoutedInbound {
 
 export function salesInboundActivities(deps: ActivityDeps) {
   // A workflow that already ended (a cold lead, a past appointment) has nothing left to hear.
-  async function signal<A extends unknown[]>(workflowId: string, def: SignalDefinition<A>, ...args: A): Promise<boolean> {
-    if (!deps.temporal) return false;
-    try {
-      await deps.temporal.client.workflow.getHandle(workflowId).signal(def, ...args);
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
-  }
+  const signal = <A extends unknown[]>(workflowId: string, def: SignalDefinition<A>, ...args: A) => signalIfRunning(deps, workflowId, def, ...args);
 
   return {
     async routeInboundToSales({ tenantId, contactId, message }: RouteInbound): Promise<RoutedInbound> {

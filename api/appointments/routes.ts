@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { emitAppointmentUpdated, refuseSlot } from '../../activities/appointments';
 import { startAutomationEvent } from '../../activities/automation-events';
 import { moveLeadStage } from '../../activities/lead-stages';
+import { startOnce } from '../../activities/temporal-calls';
 import { Appointment, Lead, Offering, User } from '../../db/models';
 import { readTenantSettings } from '../../db/tenant-settings';
 import { withTenant } from '../../db/tenant-scope';
@@ -20,13 +20,12 @@ import {
   rescheduleAppointmentUpdate,
   type AppointmentInput,
 } from '../../workflows/appointment';
-import { startOptions } from '../../workflows/workflow-start';
 import type { ApiDeps } from '../deps';
 import { decodeCursor, encodeCursor } from '../pagination';
 import { badRequest, conflict, notFound } from '../problem';
 import { route } from '../route';
 import { uuidParam } from '../schemas';
-import { callWorkflow, queryBestEffort, taskQueues } from '../workflow-calls';
+import { callWorkflow, queryBestEffort } from '../workflow-calls';
 import {
   agendaQuery,
   appointmentView,
@@ -127,8 +126,8 @@ export const bookAppointment = route({
     const { row, replay } = booked;
     if (row.leadId !== lead.id) throw conflict('Esta chave de idempotência já foi usada em outro agendamento.');
 
-    const input: AppointmentInput = {
-      tenantId,
+    // What the workflow starts from is also what the appointment.scheduled event says.
+    const booking = {
       appointmentId: row.id,
       leadId: row.leadId,
       contactId: row.contactId,
@@ -138,16 +137,11 @@ export const bookAppointment = route({
       endsAt: row.endsAt.toISOString(),
       location: row.location,
     };
+    const input: AppointmentInput = { tenantId, ...booking };
     const start = appointmentStart(input);
     try {
-      await callWorkflow(deps, async () => {
-        try {
-          await deps.temporal.client.workflow.start(start.workflowType, startOptions(start, taskQueues(deps)));
-        } catch (err) {
-          // A retry of a booking whose workflow did start.
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
-      });
+      // A retry of a booking whose workflow did start finds it.
+      await callWorkflow(deps, () => startOnce(deps, start));
     } catch (err) {
       // No workflow, no appointment: the slot is given back and the caller may retry.
       if (!replay) await withTenant(deps.knex, tenantId, async (trx) => Appointment.query(trx).deleteById(row.id));
@@ -158,16 +152,7 @@ export const bookAppointment = route({
     // stage is left as it is once at visit, the event's key is the appointment's).
     const moved = await moveLeadStage(deps, { tenantId, leadId: lead.id, stage: 'visit', actor, reason: 'appointment_booked', onlyForward: true });
     if (moved.outcome === 'refused') deps.log.warn({ leadId: lead.id, reason: moved.reason }, 'lead stage not moved by the booking');
-    await startAutomationEvent(deps, tenantId, `appointment:${row.id}:scheduled`, 'appointment.scheduled', {
-      appointmentId: row.id,
-      leadId: row.leadId,
-      contactId: row.contactId,
-      ownerId: row.ownerId,
-      kind: row.kind,
-      startsAt: row.startsAt.toISOString(),
-      endsAt: row.endsAt.toISOString(),
-      location: row.location,
-    });
+    await startAutomationEvent(deps, tenantId, `appointment:${row.id}:scheduled`, 'appointment.scheduled', booking);
     await emitAppointmentUpdated(deps, row);
     return { status: 201, body: toAppointmentView(row) };
   },

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { sendToContact } from '../../activities/contact-messaging';
+import { sendToContact, type ContactMessagingDeps } from '../../activities/contact-messaging';
 import { moveLeadStage } from '../../activities/lead-stages';
 import { startAutomationEvent } from '../../activities/automation-events';
 import { Contract, Proposal } from '../../db/models';
@@ -36,12 +36,7 @@ async function emitProposalUpdated(deps: ApiDeps, p: Proposal) {
   });
 }
 
-const activityLike = (deps: ApiDeps) => ({
-  knex: deps.knex,
-  temporal: { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
-  realtime: deps.realtime,
-  whatsapp: { baseUrl: '', apiVersion: '', perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS },
-});
+const messagingDeps = (deps: ApiDeps): ContactMessagingDeps => ({ ...deps, whatsapp: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS } });
 
 export async function sendProposal(deps: ApiDeps, tenantId: string, proposalId: string, actor: Actor, idempotencyKey?: string): Promise<Proposal> {
   const token = randomBytes(32).toString('base64url');
@@ -61,7 +56,7 @@ export async function sendProposal(deps: ApiDeps, tenantId: string, proposalId: 
   await callWorkflow(
     deps,
     () =>
-      sendToContact(activityLike(deps), {
+      sendToContact(messagingDeps(deps), {
         tenantId,
         contactId: p.contactId,
         updateId: `proposal:${p.id}:send:${idempotencyKey ?? randomUUID()}`,
@@ -74,7 +69,7 @@ export async function sendProposal(deps: ApiDeps, tenantId: string, proposalId: 
       }),
     { deadlineMs: 15_000 },
   );
-  await moveLeadStage(activityLike(deps), { tenantId, leadId: p.leadId, stage: 'proposal', actor, reason: `Proposta nº ${p.number} enviada.`, onlyForward: true });
+  await moveLeadStage(deps, { tenantId, leadId: p.leadId, stage: 'proposal', actor, reason: `Proposta nº ${p.number} enviada.`, onlyForward: true });
   await emitProposalUpdated(deps, p);
   return p;
 }
@@ -114,7 +109,7 @@ export async function decideProposal(deps: ApiDeps, tenantId: string, proposalId
   if (changed) await emitProposalUpdated(deps, proposal);
   if (d.outcome === 'rejected') return { proposal, contractId: null };
   if (changed) {
-    await startAutomationEvent(activityLike(deps), tenantId, `proposal:${proposal.id}:accepted`, 'proposal.accepted', {
+    await startAutomationEvent(deps, tenantId, `proposal:${proposal.id}:accepted`, 'proposal.accepted', {
       proposalId: proposal.id, leadId: proposal.leadId, contactId: proposal.contactId, number: proposal.number, totalCents: proposal.totalCents, decidedBy: d.by, at: new Date().toISOString(),
     });
   }

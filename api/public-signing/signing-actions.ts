@@ -108,7 +108,7 @@ export async function sendCode(deps: ApiDeps, token: string, client: Client): Pr
   const result = await callWorkflow(
     deps,
     () =>
-      sendToContact({ knex: deps.knex, temporal: { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue }, whatsapp: { baseUrl: '', apiVersion: '', perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS } }, {
+      sendToContact({ ...deps, whatsapp: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS } }, {
         tenantId: link.tenantId,
         contactId: prepared.contactId,
         updateId: `${contractWorkflowId(link.tenantId, link.contractId)}:code:${link.signerId}:${prepared.sentAt.getTime()}`,

@@ -1,8 +1,8 @@
-import { taskEvent } from '../../domain/realtime-events';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { signalIfRunning } from '../../activities/temporal-calls';
 import { z } from 'zod';
 import { Task } from '../../db/models';
 import { withTenant } from '../../db/tenant-scope';
+import { taskEvent } from '../../domain/realtime-events';
 import { SALES_ROLES } from '../../domain/roles';
 import { TASK_KINDS, TASK_STATUSES } from '../../domain/sales-statuses';
 import { taskCompletedSignal } from '../../workflows/nurturing/definitions';
@@ -110,12 +110,10 @@ export const completeTask = route({
       });
     });
     if (task.workflowId) {
-      const handle = deps.temporal.client.workflow.getHandle(task.workflowId);
       const signal = { taskId: task.id, status: 'done' as const, at: (task.completedAt ?? new Date()).toISOString() };
-      await callWorkflow(deps, () => handle.signal(taskCompletedSignal, signal).catch((err: unknown) => {
-        // The cadence ended meanwhile: nobody waits on the task any more.
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }));
+      // A cadence that ended meanwhile has nobody waiting on the task any more.
+      const workflowId = task.workflowId;
+      await callWorkflow(deps, () => signalIfRunning(deps, workflowId, taskCompletedSignal, signal));
     }
     await deps.realtime.emit({ tenantId, userIds: task.ownerId ? [task.ownerId] : [], roles: ['MANAGER'] }, 'task:updated', taskEvent(task));
     return { body: toTaskView(task) };
