@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
 import { WhatsAppChannel } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import { SYSTEM_ACTOR } from '../domain/actor';
@@ -35,8 +34,17 @@ export async function sendToContact(deps: ContactMessagingDeps, s: SendToContact
   // A conversation this send starts paces its replies as the worker's configuration says.
   const perCustomerIntervalMs = deps.whatsapp?.perCustomerIntervalMs;
   const input: ConversationInput = { tenantId: s.tenantId, contactId: s.contactId, channelId: channel.id, ...(perCustomerIntervalMs !== undefined ? { options: { perCustomerIntervalMs } } : {}) };
+  const start = conversationStart(input);
+  const startWorkflowOperation = new WithStartWorkflowOperation(start.workflowType, {
+    ...startOptions(start, { main: deps.temporal.taskQueue }),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
   try {
-    return await updateConversationWithStart(deps.temporal, input, replyUpdate, [{ actor: SYSTEM_ACTOR, content: s.content, source: 'automation' }], s.updateId);
+    return await deps.temporal.client.workflow.executeUpdateWithStart(replyUpdate, {
+      args: [{ actor: SYSTEM_ACTOR, content: s.content, source: 'automation' }],
+      startWorkflowOperation,
+      updateId: s.updateId,
+    });
   } catch (err) {
     // The conversation refused it (free text outside the 24-hour window): an answer, not an outage.
     // No message was written, so there is no message id to give.
@@ -46,21 +54,4 @@ export async function sendToContact(deps: ContactMessagingDeps, s: SendToContact
     }
     throw err;
   }
-}
-
-// An update to the contact's conversation, starting one when none is running (the API's sends by
-// phone number and the sales workflows' sends alike).
-export async function updateConversationWithStart<Ret, Args extends [unknown, ...unknown[]]>(
-  temporal: NonNullable<ActivityDeps['temporal']>,
-  input: ConversationInput,
-  update: UpdateDefinition<Ret, Args>,
-  args: Args,
-  updateId: string,
-): Promise<Ret> {
-  const start = conversationStart(input);
-  const startWorkflowOperation = new WithStartWorkflowOperation(start.workflowType, {
-    ...startOptions(start, { main: temporal.taskQueue }),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
-  return temporal.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation, updateId });
 }

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Knex } from 'knex';
-import { updateConversationWithStart } from '../../activities/contact-messaging';
 import { resolveContactId } from '../../db/contacts';
 import { Conversation, WhatsAppChannel } from '../../db/models';
 import { withTenant } from '../../db/tenant-scope';
-import type { ConversationInput } from '../../workflows/conversation';
+import { conversationStart, type ConversationInput } from '../../workflows/conversation';
+import { startOptions } from '../../workflows/workflow-start';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound } from '../problem';
-import { callWorkflow } from '../workflow-calls';
+import { callWorkflow, taskQueues } from '../workflow-calls';
 
 // Staff and automations act on a conversation through its workflow's updates. The workflow's
 // validators refuse what does not fit its state (409 with their pt-BR message); an idempotency
@@ -58,5 +59,14 @@ export async function updateContactConversation<Ret, Args extends [unknown, ...u
     channelId: channel.id,
     options: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS },
   };
-  return callWorkflow(deps, () => updateConversationWithStart(deps.temporal, input, update, args, idempotencyKey ?? randomUUID()), CONVERSATION_CALL);
+  const start = conversationStart(input);
+  const startWorkflowOperation = new WithStartWorkflowOperation(start.workflowType, {
+    ...startOptions(start, taskQueues(deps)),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  return callWorkflow(
+    deps,
+    () => deps.temporal.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation, updateId: idempotencyKey ?? randomUUID() }),
+    CONVERSATION_CALL,
+  );
 }
