@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { appendContractEvent } from '../db/contract-evidence';
@@ -14,6 +14,7 @@ import { appendEvidencePage, type EvidenceSheet } from '../infra/pdf/evidence';
 import { renderContractPdf } from '../infra/pdf/render';
 import { loadPlatformCertificate, sealPdf } from '../infra/pdf/seal';
 import { sha256Hex, verifySealedPdf } from '../infra/pdf/verify';
+import { newSecret, sha256 } from '../infra/secret-tokens';
 import { contractWorkflowId } from '../workflows/contract-signing/definitions';
 import { startAutomationEvent } from './automation-events';
 import { contractDocumentText } from './contract-render';
@@ -31,8 +32,6 @@ interface ContractRef {
   tenantId: string;
   contractId: string;
 }
-
-export const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export async function emitContractUpdated(deps: Pick<ActivityDeps, 'realtime' | 'knex'>, tenantId: string, contractId: string): Promise<void> {
   const snapshot = await withTenant(deps.knex, tenantId, async (trx) => {
@@ -119,7 +118,7 @@ export function contractActivities(deps: ActivityDeps) {
 
     // A fresh link (a reminder replaces the previous one) sent over WhatsApp as a utility template.
     async notifySigner(a: ContractRef & { signerId: string; publicBaseUrl: string; kind: 'link' | 'reminder'; round: number }): Promise<{ sent: boolean; failure?: string }> {
-      const token = randomBytes(32).toString('base64url');
+      const token = newSecret();
       const prepared = await withTenant(knex, a.tenantId, async (trx) => {
         const signer = await ContractSigner.query(trx).findById(a.signerId).forUpdate();
         const contract = await Contract.query(trx).findById(a.contractId);
@@ -127,7 +126,7 @@ export function contractActivities(deps: ActivityDeps) {
         const settings = await settingsOf(trx, a.tenantId);
         const now = new Date();
         await ContractSigner.query(trx).patchAndFetchById(signer.id, {
-          linkTokenHash: tokenHash(token),
+          linkTokenHash: sha256(token),
           linkExpiresAt: new Date(now.getTime() + settings.sales.signing.linkTtlHours * 3600 * 1000),
           status: signer.status === 'waiting' ? 'notified' : signer.status,
           notifiedAt: now,

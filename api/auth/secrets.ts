@@ -1,9 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 
-// Refresh tokens and API keys are random 256-bit secrets: a fast hash is enough to store them
-// (there is nothing to brute-force), and comparison is constant-time.
-export const newSecret = () => randomBytes(32).toString('base64url');
-export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+// Refresh tokens and API keys are random 256-bit secrets (infra/secret-tokens.ts), stored hashed;
+// comparison is constant-time.
+export { newSecret, sha256 } from '../../infra/secret-tokens';
 
 export function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { sendToContact, type ContactMessagingDeps } from '../../activities/contact-messaging';
 import { moveLeadStage } from '../../activities/lead-stages';
@@ -9,6 +9,7 @@ import { withTenant } from '../../db/tenant-scope';
 import type { Actor } from '../../domain/actor';
 import { dateOnly, formatBrl, todayIn } from '../../domain/contract-template';
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
+import { newSecret, sha256 } from '../../infra/secret-tokens';
 import type { SigningOrder } from '../../domain/sales-statuses';
 import type { ApiDeps } from '../deps';
 import { conflict, HttpProblem, notFound } from '../problem';
@@ -20,7 +21,6 @@ import { contractSpecFromProposal, createContract, startContractSigning, type Si
 // signing workflow.
 
 export const PROPOSAL_TEMPLATE = 'proposta_comercial';
-export const proposalTokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export const proposalExpired = (validUntil: string) =>
   new HttpProblem(410, 'Gone', `Esta proposta venceu em ${validUntil.split('-').reverse().join('/')}.`);
@@ -39,7 +39,7 @@ async function emitProposalUpdated(deps: ApiDeps, p: Proposal) {
 const messagingDeps = (deps: ApiDeps): ContactMessagingDeps => ({ ...deps, whatsapp: { perCustomerIntervalMs: deps.config.WHATSAPP_PER_CUSTOMER_INTERVAL_MS } });
 
 export async function sendProposal(deps: ApiDeps, tenantId: string, proposalId: string, actor: Actor, idempotencyKey?: string): Promise<Proposal> {
-  const token = randomBytes(32).toString('base64url');
+  const token = newSecret();
   const prepared = await withTenant(deps.knex, tenantId, async (trx) => {
     const p = await Proposal.query(trx).findById(proposalId).forUpdate();
     if (!p) throw notFound('Proposta não encontrada.');
@@ -48,7 +48,7 @@ export async function sendProposal(deps: ApiDeps, tenantId: string, proposalId: 
     const contact = await trx('contacts').where({ id: p.contactId }).first('name', 'profileName', 'waId');
     if (!contact?.waId) throw conflict('O contato desta proposta não tem WhatsApp.');
     const tenant = await trx('tenants').where({ id: tenantId }).first('name');
-    const updated = await Proposal.query(trx).patchAndFetchById(p.id, { status: 'sent', linkTokenHash: proposalTokenHash(token), updatedAt: new Date() });
+    const updated = await Proposal.query(trx).patchAndFetchById(p.id, { status: 'sent', linkTokenHash: sha256(token), updatedAt: new Date() });
     return { p: updated, contactName: (contact.name ?? contact.profileName ?? 'cliente') as string, tenantName: (tenant?.name ?? '') as string };
   });
   const { p } = prepared;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sha256 } from '../../infra/secret-tokens';
 import { z } from 'zod';
 import { Contract, Lead, Proposal } from '../../db/models';
 import { readTenantSettings } from '../../db/tenant-settings';
@@ -13,7 +14,7 @@ import { badRequest, notFound } from '../problem';
 import { publicRoute, route } from '../route';
 import { clientOf } from '../public-signing/routes';
 import { uuidParam } from '../schemas';
-import { decideProposal, isExpired, proposalExpired, proposalTokenHash, sendProposal } from './proposal-service';
+import { decideProposal, isExpired, proposalExpired, sendProposal } from './proposal-service';
 import {
   acceptProposalBody,
   createProposalBody,
@@ -153,7 +154,7 @@ export const rejectProposal = route({
 const UNKNOWN = 'Proposta não encontrada. Confira se o link está completo.';
 
 async function findProposalLink(deps: { knex: import('knex').Knex }, token: string) {
-  const { rows } = await deps.knex.raw('SELECT proposal_id, tenant_id FROM public_find_proposal_link(?)', [proposalTokenHash(token)]);
+  const { rows } = await deps.knex.raw('SELECT proposal_id, tenant_id FROM public_find_proposal_link(?)', [sha256(token)]);
   const row = rows[0] as { proposal_id: string; tenant_id: string } | undefined;
   if (!row) throw notFound(UNKNOWN);
   return { proposalId: row.proposal_id, tenantId: row.tenant_id };

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { Contract, ContractDocument, ContractSigner } from '../../db/models';
@@ -6,6 +6,7 @@ import { readTenantSettings } from '../../db/tenant-settings';
 import { withTenant } from '../../db/tenant-scope';
 import { isSignersTurn } from '../../domain/contract-signing';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../domain/tenant-settings';
+import { sha256 } from '../../infra/secret-tokens';
 import type { ApiDeps } from '../deps';
 import { HttpProblem, notFound } from '../problem';
 
@@ -36,7 +37,7 @@ export interface SignerLink {
 }
 
 export async function findSignerLink(deps: Pick<ApiDeps, 'knex'>, token: string): Promise<SignerLink> {
-  const hash = createHash('sha256').update(token).digest('hex');
+  const hash = sha256(token);
   const { rows } = await deps.knex.raw('SELECT signer_id, contract_id, tenant_id FROM public_find_signer_link(?)', [hash]);
   const row = rows[0] as { signer_id: string; contract_id: string; tenant_id: string } | undefined;
   if (!row) throw notFound(UNKNOWN_LINK);
