@@ -17,5 +17,13 @@ export const AUTOMATION_EVENTS = [
   'contract.signed',
   'contract.declined',
   'contract.expired',
+  // Billing and dunning.
+  'invoice.created',
+  'invoice.overdue',
+  'invoice.paid',
+  'payment.received',
+  'payment.refunded',
+  'dunning.escalated',
+  'dunning.exhausted',
 ] as const;
 export type AutomationEventName = (typeof AUTOMATION_EVENTS)[number];

@@ -1,3 +1,4 @@
+import type { CollectionItemStatus, DunningStage, InvoiceStatus } from './billing-statuses';
 import type { ConversationStatus, MessageDirection, MessageSenderType, MessageStatus } from './conversation-statuses';
 import type { Role } from './roles';
 import type {
@@ -162,6 +163,32 @@ export interface ContractUpdatedEvent extends TenantScoped {
   updatedAt: string;
 }
 
+// An invoice's card (newest updatedAt wins): status, what is owed today, the collection stage.
+export interface InvoiceUpdatedEvent extends TenantScoped {
+  invoiceId: string;
+  number: number;
+  contactId: string;
+  status: InvoiceStatus;
+  amountCents: number;
+  paidCents: number;
+  amountDueTodayCents: number;
+  dueDate: string;
+  dunningStage: DunningStage | null;
+  updatedAt: string;
+}
+
+// The collectors' queue item as it is created, claimed and resolved.
+export interface CollectionUpdatedEvent extends TenantScoped {
+  collectionId: string;
+  invoiceId: string;
+  contactId: string;
+  status: CollectionItemStatus;
+  assigneeId: string | null;
+  amountDueCents: number;
+  daysLate: number;
+  updatedAt: string;
+}
+
 export interface RealtimeEvents {
   'message:new': MessageNewEvent;
   'message:status': MessageStatusEvent;
@@ -177,6 +204,8 @@ export interface RealtimeEvents {
   'appointment:updated': AppointmentUpdatedEvent;
   'proposal:updated': ProposalUpdatedEvent;
   'contract:updated': ContractUpdatedEvent;
+  'invoice:updated': InvoiceUpdatedEvent;
+  'collection:updated': CollectionUpdatedEvent;
 }
 export type RealtimeEventName = keyof RealtimeEvents;
 
@@ -195,6 +224,8 @@ export const REALTIME_EVENT_NAMES = [
   'appointment:updated',
   'proposal:updated',
   'contract:updated',
+  'invoice:updated',
+  'collection:updated',
 ] as const satisfies readonly RealtimeEventName[];
 
 // With connection-state recovery the server appends the stream offset as a last argument; the

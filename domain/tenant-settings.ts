@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { normalizeTaxId } from './tax-id';
+import { BILLING_TYPES, COLLECTION_WINDOW_PRESETS, DUNNING_CONSEQUENCES } from './billing-statuses';
 
 // A tenant's operating settings. Every "send only in business hours" rule of every process
 // reads them, so they live here as one validated shape with defaults.
@@ -38,6 +40,40 @@ const DEFAULT_SALES_SETTINGS = {
   pausedTemplateRecheckHours: 3,
   appointmentReminders: { dayBefore: true, hoursBefore: 2 },
   signing: { reminderEveryDays: 2, expiresAfterDays: 30, linkTtlHours: 24 * 30, codeTtlMinutes: 10, codeMaxAttempts: 5, codeTemplate: 'codigo_verificacao' },
+};
+
+
+// Billing and dunning (issue 9). Days are counted from the invoice's due date; a workflow input
+// (`dayMs`) shortens the day on a test server.
+const templateName = z.string().regex(/^[a-z0-9_]{1,512}$/);
+const dayList = z.array(z.number().int().min(0).max(365)).max(10);
+const DEFAULT_BILLING_SETTINGS = {
+  // CDC art. 42-A: every collection message names the creditor with address and CPF/CNPJ. Until
+  // they are set, no collection message goes out (the run records why).
+  creditor: { legalName: null as string | null, taxId: null as string | null, address: null as string | null },
+  lateCharges: { finePercent: 2, monthlyInterestPercent: 1 },
+  collectionWindow: { preset: 'padrao' as (typeof COLLECTION_WINDOW_PRESETS)[number], hours: null as z.infer<typeof businessHoursSchema> | null, observeNationalHolidays: true },
+  dunning: {
+    reminderDaysBefore: [3],
+    remindOnDueDate: true,
+    noticeDaysAfter: [1, 5, 10],
+    escalateAfterDays: 15,
+    finalNoticeAfterDays: 20,
+    consequenceAfterDays: 25,
+    consequence: 'mark_delinquent' as (typeof DUNNING_CONSEQUENCES)[number],
+    maxPromiseDays: 30,
+  },
+  // The tenant's own utility templates (approved in its WhatsApp account).
+  templates: {
+    language: 'pt_BR',
+    reminder: 'cobranca_lembrete',
+    dueToday: 'cobranca_vencimento',
+    notice: 'cobranca_atraso',
+    finalNotice: 'cobranca_aviso_final',
+    paymentConfirmed: 'cobranca_pagamento_confirmado',
+  },
+  invoices: { issueDaysBeforeDue: 10, firstDueInDays: 5, billingType: 'UNDEFINED' as (typeof BILLING_TYPES)[number] },
+  payouts: { agencyFeePercent: 10, payoutDay: 10 },
 };
 
 const DEFAULT_HANDOFF_MESSAGE = 'Vou chamar alguém da nossa equipe para continuar o atendimento.';
@@ -99,6 +135,45 @@ export const tenantSettingsSchema = z.object({
         .default({ reminderEveryDays: 2, expiresAfterDays: 30, linkTtlHours: 24 * 30, codeTtlMinutes: 10, codeMaxAttempts: 5, codeTemplate: 'codigo_verificacao' }),
     })
     .default(() => DEFAULT_SALES_SETTINGS),
+  billing: z
+    .object({
+      creditor: z
+        .object({ legalName: z.string().trim().min(1).max(200).nullable(), taxId: z.string().regex(/^\d{11}$|^\d{14}$/).nullable(), address: z.string().trim().min(1).max(300).nullable() })
+        .default(DEFAULT_BILLING_SETTINGS.creditor),
+      lateCharges: z
+        .object({ finePercent: z.number().min(0).max(100), monthlyInterestPercent: z.number().min(0).max(100) })
+        .default(DEFAULT_BILLING_SETTINGS.lateCharges),
+      collectionWindow: z
+        .object({ preset: z.enum(COLLECTION_WINDOW_PRESETS), hours: businessHoursSchema.nullable().default(null), observeNationalHolidays: z.boolean().default(true) })
+        .default(DEFAULT_BILLING_SETTINGS.collectionWindow),
+      dunning: z
+        .object({
+          reminderDaysBefore: dayList.default([3]),
+          remindOnDueDate: z.boolean().default(true),
+          noticeDaysAfter: dayList.default([1, 5, 10]),
+          escalateAfterDays: z.number().int().min(1).max(365).default(15),
+          finalNoticeAfterDays: z.number().int().min(1).max(365).default(20),
+          consequenceAfterDays: z.number().int().min(1).max(365).default(25),
+          consequence: z.enum(DUNNING_CONSEQUENCES).default('mark_delinquent'),
+          maxPromiseDays: z.number().int().min(1).max(365).default(30),
+        })
+        .default(DEFAULT_BILLING_SETTINGS.dunning),
+      templates: z
+        .object({
+          language: z.string().regex(/^[a-z]{2}(_[A-Z]{2})?$/).default('pt_BR'),
+          reminder: templateName.default('cobranca_lembrete'),
+          dueToday: templateName.default('cobranca_vencimento'),
+          notice: templateName.default('cobranca_atraso'),
+          finalNotice: templateName.default('cobranca_aviso_final'),
+          paymentConfirmed: templateName.default('cobranca_pagamento_confirmado'),
+        })
+        .default(DEFAULT_BILLING_SETTINGS.templates),
+      invoices: z
+        .object({ issueDaysBeforeDue: z.number().int().min(0).max(60).default(10), firstDueInDays: z.number().int().min(0).max(365).default(5), billingType: z.enum(BILLING_TYPES).default('UNDEFINED') })
+        .default(DEFAULT_BILLING_SETTINGS.invoices),
+      payouts: z.object({ agencyFeePercent: z.number().min(0).max(100).default(10), payoutDay: z.number().int().min(1).max(28).default(10) }).default(DEFAULT_BILLING_SETTINGS.payouts),
+    })
+    .default(DEFAULT_BILLING_SETTINGS),
 });
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 
@@ -130,6 +205,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
     handoffMessage: DEFAULT_HANDOFF_MESSAGE,
   },
   sales: DEFAULT_SALES_SETTINGS,
+  billing: DEFAULT_BILLING_SETTINGS,
 };
 
 // What a tenant admin may send to change settings: any subset, nested objects partially.
@@ -171,6 +247,40 @@ export const tenantSettingsPatchSchema = z
           })
           .partial()
           .strict(),
+      })
+      .partial()
+      .strict(),
+    billing: z
+      .object({
+        creditor: z
+          .object({ legalName: z.string().trim().min(1).max(200).nullable(), taxId: z
+              .string()
+              .refine((v) => normalizeTaxId(v) !== null, 'CPF ou CNPJ inválido')
+              .transform((v) => normalizeTaxId(v)!.digits)
+              .nullable(), address: z.string().trim().min(1).max(300).nullable() })
+          .partial()
+          .strict(),
+        lateCharges: z.object({ finePercent: z.number().min(0).max(100), monthlyInterestPercent: z.number().min(0).max(100) }).partial().strict(),
+        collectionWindow: z.object({ preset: z.enum(COLLECTION_WINDOW_PRESETS), hours: businessHoursSchema.nullable(), observeNationalHolidays: z.boolean() }).partial().strict(),
+        dunning: z
+          .object({
+            reminderDaysBefore: dayList,
+            remindOnDueDate: z.boolean(),
+            noticeDaysAfter: dayList,
+            escalateAfterDays: z.number().int().min(1).max(365),
+            finalNoticeAfterDays: z.number().int().min(1).max(365),
+            consequenceAfterDays: z.number().int().min(1).max(365),
+            consequence: z.enum(DUNNING_CONSEQUENCES),
+            maxPromiseDays: z.number().int().min(1).max(365),
+          })
+          .partial()
+          .strict(),
+        templates: z
+          .object({ language: z.string().regex(/^[a-z]{2}(_[A-Z]{2})?$/), reminder: templateName, dueToday: templateName, notice: templateName, finalNotice: templateName, paymentConfirmed: templateName })
+          .partial()
+          .strict(),
+        invoices: z.object({ issueDaysBeforeDue: z.number().int().min(0).max(60), firstDueInDays: z.number().int().min(0).max(365), billingType: z.enum(BILLING_TYPES) }).partial().strict(),
+        payouts: z.object({ agencyFeePercent: z.number().min(0).max(100), payoutDay: z.number().int().min(1).max(28) }).partial().strict(),
       })
       .partial()
       .strict(),

@@ -5,3 +5,4 @@ export { conversation } from './conversation';
 export { tenantProvisioning } from './provisioning';
 export { leadNurturing } from './nurturing';
 export { appointment } from './appointment';
+export { dunning } from './dunning';

@@ -10,6 +10,7 @@ import { contractSigningStart, contractWorkflowId, type ContractSigningOptions }
 import type { ApiDeps } from '../deps';
 import { conflict, notFound } from '../problem';
 import { startWorkflow } from '../workflow-calls';
+import { nextNumber } from '../../db/numbering';
 
 // Creating a contract (from an accepted proposal, or standalone by staff) and starting its
 // signing workflow. The rows are committed on their own before the workflow starts: its first
@@ -36,13 +37,6 @@ export interface ContractSpec {
   options?: ContractSigningOptions;
 }
 
-async function nextNumber(trx: Knex.Transaction, table: 'contracts' | 'proposals', tenantId: string): Promise<number> {
-  // Numbers are per tenant and gapless enough for people; the advisory lock orders concurrent creations.
-  await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`${table}:${tenantId}`]);
-  const row = await trx(table).max<{ max: number | null }>('number as max').first();
-  return (row?.max ?? 0) + 1;
-}
-export { nextNumber };
 
 export async function createContract(deps: ApiDeps, tenantId: string, actor: Actor, spec: ContractSpec): Promise<Contract> {
   let contract: Contract;

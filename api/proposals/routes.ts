@@ -8,7 +8,7 @@ import { todayIn } from '../../domain/contract-template';
 import { proposalTotals } from '../../domain/proposal-totals';
 import { SALES_ROLES } from '../../domain/roles';
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
-import { nextNumber } from '../contracts/contract-service';
+import { nextNumber } from '../../db/numbering';
 import { keysetPage, pageOf } from '../pagination';
 import { badRequest, notFound } from '../problem';
 import { publicRoute, route } from '../route';

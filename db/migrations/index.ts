@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { platformCore } from './001_platform_core';
 import { conversations } from './002_conversations';
 import { sales } from './003_sales';
+import { billing } from './004_billing';
 import type { MigrationRoles } from './rls';
 
 export interface Migration {
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 // Listed explicitly (not read from disk) so migrations run the same under tsx, a bundle or a test.
-export const migrations: Migration[] = [platformCore, conversations, sales];
+export const migrations: Migration[] = [platformCore, conversations, sales, billing];

@@ -21,6 +21,12 @@ export class Contact extends Model {
   // Added by 003_sales: what staff or a form knows of the person.
   name!: string | null;
   email!: string | null;
+  // Added by 004_billing: the CPF/CNPJ, SP's "Não me Ligue" flag, the delinquency mark.
+  document!: string | null;
+  doNotContact!: boolean;
+  doNotContactReason!: string | null;
+  doNotContactAt!: Date | null;
+  delinquentSince!: Date | null;
   createdAt!: Date;
   updatedAt!: Date;
 }

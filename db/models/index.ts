@@ -5,3 +5,4 @@ export * from './whatsapp';
 export * from './assistant';
 export * from './automations';
 export * from './sales';
+export * from './billing';

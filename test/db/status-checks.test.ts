@@ -16,6 +16,7 @@ import {
   MESSAGE_STATUSES,
 } from '../../domain/conversation-statuses';
 import { ROLES } from '../../domain/roles';
+import * as billing from '../../domain/billing-statuses';
 import * as sales from '../../domain/sales-statuses';
 import { TENANT_STATUSES } from '../../domain/tenant-statuses';
 
@@ -51,6 +52,27 @@ const EXPECTED: Record<string, readonly string[]> = {
   'contract_events.type': sales.CONTRACT_EVENT_TYPES,
   'billing_handoffs.status': sales.BILLING_HANDOFF_STATUSES,
   'contract_documents.kind': ['original', 'final'],
+  'billing_gateway_accounts.environment': billing.GATEWAY_ENVIRONMENTS,
+  'subscriptions.cycle': billing.BILLING_CYCLES,
+  'subscriptions.billing_type': billing.BILLING_TYPES,
+  'subscriptions.status': billing.SUBSCRIPTION_STATUSES,
+  'invoices.origin': billing.INVOICE_ORIGINS,
+  'invoices.billing_type': billing.BILLING_TYPES,
+  'invoices.status': billing.INVOICE_STATUSES,
+  'invoices.dunning_stage': billing.DUNNING_STAGES,
+  'gateway_charges.status': billing.CHARGE_STATUSES,
+  'payments.kind': billing.PAYMENT_KINDS,
+  'payments.method': billing.PAYMENT_METHODS,
+  'payments.source': billing.PAYMENT_SOURCES,
+  'payments.dunning_stage': billing.DUNNING_STAGES,
+  'dunning_events.type': billing.DUNNING_EVENT_TYPES,
+  'dunning_events.stage': billing.DUNNING_STAGES,
+  'collection_items.status': billing.COLLECTION_ITEM_STATUSES,
+  'collection_items.outcome': billing.COLLECTION_OUTCOMES,
+  'dunning_consequences.kind': billing.DUNNING_CONSEQUENCES,
+  'dunning_consequences.target_type': billing.CONSEQUENCE_TARGETS,
+  'owner_payouts.status': billing.PAYOUT_STATUSES,
+  // (The gateway provider columns hold a one-value list today: `= 'asaas'`, not an ARRAY.)
 };
 
 // `CHECK ((status = ANY (ARRAY['a'::text, 'b'::text])))` → ['a', 'b'].

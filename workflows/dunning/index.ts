@@ -1,0 +1,3 @@
+export * from './definitions';
+export { dunningStart } from './start';
+export { dunning } from './workflow';
