@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
 import { appendContractEvent } from '../../db/contract-evidence';
 import { Contract, ContractSigner, ContractTemplate } from '../../db/models';
 import { isUniqueViolation, withTenant } from '../../db/tenant-scope';
