@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { currentConsent } from '../db/consent';
+import { currentConsent, marketingAllowed } from '../db/consent';
 import { Cadence, CadenceVersion, ConsentEvent, Lead, LeadEvent, SalesCapacity, Task, User } from '../db/models';
 import { readTenantSettings } from '../db/tenant-settings';
 import { withTenant } from '../db/tenant-scope';
@@ -111,7 +111,7 @@ export function leadNurturingActivities(deps: ActivityDeps) {
         const cadence = lead.cadenceId
           ? await Cadence.query(trx).findById(lead.cadenceId)
           : await Cadence.query(trx).where({ isDefault: true, active: true }).first();
-        const consent = await currentConsent(trx, tenantId, contactId, 'marketing');
+        const consent = { granted: await marketingAllowed(trx, tenantId, contactId) };
         if (!cadence) return { cadence: null, marketingConsent: consent.granted, settings };
         // Already enrolled (a retried activity, a continued run): the version it froze.
         const version = lead.cadenceId === cadence.id && lead.cadenceVersion ? lead.cadenceVersion : cadence.currentVersion;
@@ -134,7 +134,7 @@ export function leadNurturingActivities(deps: ActivityDeps) {
     },
 
     async nurturingMarketingConsent({ tenantId, contactId }: { tenantId: string; contactId: string }): Promise<boolean> {
-      return withTenant(knex, tenantId, async (trx) => (await currentConsent(trx, tenantId, contactId, 'marketing')).granted);
+      return withTenant(knex, tenantId, async (trx) => marketingAllowed(trx, tenantId, contactId));
     },
 
     async sendCadenceTemplate(s: { tenantId: string; contactId: string; content: OutboundContent; updateId: string }) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../domain/actor';
 import type { ConsentAction, ConsentChannel, ConsentPurpose } from '../domain/sales-statuses';
-import { ConsentEvent } from './models';
+import { ConsentEvent, Contact } from './models';
 
 // The consent ledger (LGPD art. 8): every grant and withdrawal is a new row, never an edit (the
 // table's trigger refuses UPDATE and DELETE). A contact's current consent for a purpose is the
@@ -48,6 +48,14 @@ export async function currentConsent(trx: Knex.Transaction, tenantId: string, co
   const last = await ConsentEvent.query(trx).where({ tenantId, contactId, purpose }).orderBy('seq', 'desc').first();
   if (!last) return { granted: false, since: null, textVersion: null, channel: null };
   return { granted: last.action === 'granted', since: last.occurredAt, textVersion: last.textVersion, channel: last.channel };
+}
+
+// A marketing send needs consent AND a contact not flagged "do not contact" (SP's Não me Ligue,
+// Lei 13.226/2008: it covers messages by app, whatever consent was given before the registration).
+export async function marketingAllowed(trx: Knex.Transaction, tenantId: string, contactId: string): Promise<boolean> {
+  const contact = await Contact.query(trx).findById(contactId).select('doNotContact');
+  if (!contact || contact.doNotContact) return false;
+  return (await currentConsent(trx, tenantId, contactId, 'marketing')).granted;
 }
 
 // Every purpose's current state at once, for the contact's consent view.

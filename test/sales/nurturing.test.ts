@@ -157,6 +157,15 @@ describe('lead nurturing', () => {
     assert.equal(row.nurturingStatus, 'stopped');
   });
 
+  it('never sends marketing to a contact flagged "do not contact" (Não me Ligue), whatever its consent', async () => {
+    const cadenceId = await createCadence(stack, t.admin.token, [send('oferta')]);
+    const lead = await makeLead(stack, t.tenantId, { cadenceId });
+    await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('contacts').where({ id: lead.contactId }).update({ doNotContact: true, doNotContactReason: 'nao_me_ligue' }));
+    await startNurturing(stack, t.tenantId, lead);
+    assert.deepEqual(await result(lead.workflowId), { status: 'stopped', stopReason: 'no_consent' });
+    assert.deepEqual(templatesSentTo(stack, lead.waId), []);
+  });
+
   it('a consent withdrawn after enrolment stops the next marketing send', async () => {
     const cadenceId = await createCadence(stack, t.admin.token, [{ type: 'wait', businessDays: 1 }, send('oferta')]);
     const lead = await makeLead(stack, t.tenantId, { cadenceId });
