@@ -47,6 +47,7 @@ export function ownerPayoutAmounts(input: OwnerPayoutInput): OwnerPayoutAmounts 
 
 // The first `payoutDay` on or after `paidOn`, then the next bank business day.
 export function payoutDueDate(paidOn: string, payoutDay: number): string {
+  if (!Number.isInteger(payoutDay) || payoutDay < 1 || payoutDay > 28) throw new RangeError(`payoutDay must be 1–28, got ${payoutDay}`);
   const [y, m, d] = paidOn.split('-').map(Number) as [number, number, number];
   const [year, month] = d <= payoutDay ? [y, m] : m === 12 ? [y + 1, 1] : [y, m + 1];
   let due = `${year}-${String(month).padStart(2, '0')}-${String(payoutDay).padStart(2, '0')}`;
