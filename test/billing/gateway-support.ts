@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { billingGatewayActivities } from '../../activities/billing-gateway';
+import { billingGatewayActivities, type EnsureChargeResult, type InvoiceCharge } from '../../activities/billing-gateway';
 import { createInvoice, type InvoiceSpec } from '../../db/invoices';
 import { GatewayCharge, Invoice, Payment } from '../../db/models';
 import { withTenant } from '../../db/tenant-scope';
@@ -70,8 +70,8 @@ export function gatewayActivities(stack: TestStack) {
   });
   const env = new MockActivityEnvironment();
   return {
-    ensureInvoiceCharge: (a: { tenantId: string; invoiceId: string }) => env.run(acts.ensureInvoiceCharge, a),
-    cancelInvoiceCharge: (a: { tenantId: string; invoiceId: string }) => env.run(acts.cancelInvoiceCharge, a),
+    ensureInvoiceCharge: (a: { tenantId: string; invoiceId: string }) => env.run(acts.ensureInvoiceCharge, a) as Promise<EnsureChargeResult>,
+    cancelInvoiceCharge: (a: { tenantId: string; invoiceId: string }) => env.run(acts.cancelInvoiceCharge, a) as Promise<{ cancelled: boolean }>,
   };
 }
 
@@ -94,3 +94,5 @@ export async function billingSnapshot(stack: TestStack, tenantId: string) {
     payouts: await trx('owner_payouts').select('id', 'status').orderBy('id'),
   }));
 }
+
+export const isCharge = (r: EnsureChargeResult): r is InvoiceCharge => r !== null && 'chargeId' in r;
