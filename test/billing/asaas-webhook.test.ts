@@ -29,8 +29,8 @@ describe('Asaas webhook', () => {
   });
   after(() => stack.stop());
 
-  const post = (body: unknown, token: string | undefined = t.webhookToken, path = t.webhookPath) =>
-    stack.api.post(path, { raw: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { 'asaas-access-token': token }) } });
+  const post = (body: unknown, token: string | null = t.webhookToken, path = t.webhookPath) =>
+    stack.api.post(path, { raw: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...(token === null ? {} : { 'asaas-access-token': token }) } });
 
   // An invoice with its charge at the gateway (and, unless told otherwise, its dunning workflow).
   async function charged(o: { amountCents?: number; dunning?: boolean } = {}) {
@@ -51,7 +51,8 @@ describe('Asaas webhook', () => {
     stack.asaas.autoDeliver = true;
     const before = await billingSnapshot(stack, t.tenantId);
     assert.equal((await post(confirmed!.body, 'not-the-token')).status, 401);
-    assert.equal((await post(confirmed!.body, undefined)).status, 401);
+    assert.equal((await post(confirmed!.body, null)).status, 401);
+    assert.equal((await post(confirmed!.body, '')).status, 401);
     assert.equal((await post(confirmed!.body, t.webhookToken, '/webhooks/asaas/00000000-0000-4000-8000-000000000000')).status, 404);
     assert.equal((await post(confirmed!.body, t.webhookToken, '/webhooks/asaas/not-a-uuid')).status, 404);
     assert.deepEqual(await billingSnapshot(stack, t.tenantId), before);
