@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 // Tests drive it through its methods; a person trying `npm start` through its control surface:
 //   curl -X POST localhost:<port>/_sandbox/payments/<pay_id>/pay -d '{"value": 102.16, "date": "2026-01-12"}'
 //   …/refund {"value"?}, …/overdue, …/delete, GET /_sandbox/payments, POST /_sandbox/events/<evt_id>/redeliver
+//   POST /_sandbox/accounts {"apiKey", "webhookUrl", "webhookToken"} (what PUT /api/billing/gateway answered)
 
 export interface SandboxWebhook {
   url: string;
@@ -92,6 +93,9 @@ export interface InjectedFailure {
 }
 
 export interface FakeAsaasOptions {
+  // `npm start`: any API key opens an account (a person connects the demo tenant with any key);
+  // tests keep the default and get Asaas's 401 for a key nobody added.
+  acceptAnyKey?: boolean;
   // Deliver webhooks as they happen (true) or keep them for deliver()/redeliver() (false).
   autoDeliver?: boolean;
   // A refused delivery is retried this many times, this far apart (Asaas backs off for hours).
@@ -303,6 +307,7 @@ export class FakeAsaas {
   }
 
   private api(method: string, path: string, query: URLSearchParams, body: unknown, accessToken: string | undefined): Reply {
+    if (accessToken && this.options.acceptAnyKey && !this.accounts.has(accessToken)) this.addAccount({ apiKey: accessToken });
     if (!accessToken || !this.accounts.has(accessToken)) {
       // Asaas answers a bad key with 401 and an empty-ish body.
       return { status: 401, body: { errors: [{ code: 'invalid_access_token', description: 'A chave de API fornecida é inválida.' }] } };
@@ -393,6 +398,14 @@ export class FakeAsaas {
   private async control(method: string, path: string, body: unknown): Promise<Reply> {
     const b = (body ?? {}) as Record<string, unknown>;
     try {
+      // Where an account's webhooks go: the URL and token PUT /api/billing/gateway answered.
+      if (method === 'POST' && path === '/_sandbox/accounts') {
+        if (typeof b.apiKey !== 'string' || typeof b.webhookUrl !== 'string' || typeof b.webhookToken !== 'string') {
+          return { status: 400, body: { errors: [{ code: 'sandbox', description: 'Informe apiKey, webhookUrl e webhookToken.' }] } };
+        }
+        this.setWebhook(b.apiKey, { url: b.webhookUrl, token: b.webhookToken });
+        return { status: 200, body: { apiKey: b.apiKey, webhookUrl: b.webhookUrl } };
+      }
       if (method === 'GET' && path === '/_sandbox/payments') return { status: 200, body: { data: [...this.payments.values()].map(paymentJson) } };
       const m = /^\/_sandbox\/payments\/([^/]+)\/(pay|refund|overdue|delete)$/.exec(path);
       if (method === 'POST' && m) {
