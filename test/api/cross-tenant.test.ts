@@ -189,6 +189,10 @@ describe('cross-tenant isolation matrix', () => {
         trx('leads').select('id', 'stage', 'interest', 'ownerId').orderBy('id'),
         trx('consent_events').select('id').orderBy('id'),
         trx('lead_forms').select('id', 'active').orderBy('id'),
+        // Billing: invoices, their payments, the gateway account.
+        trx('invoices').select('id', 'status', 'paidCents').orderBy('id'),
+        trx('payments').select('id').orderBy('id'),
+        trx('billing_gateway_accounts').select('id', 'updatedAt').orderBy('id'),
       ]);
       const cadences: unknown[] = await trx('cadences').select('id', 'currentVersion', 'isDefault', 'active').orderBy('id');
       const leads: unknown[] = await trx('leads').select('id', 'nurturingStatus', 'ownerId', 'stage').orderBy('id');
