@@ -144,3 +144,45 @@ describe('Asaas client against the sandbox', () => {
     assert.equal(found[0]!.valueCents, 1_000);
   });
 });
+
+// What a person trying `npm start` uses: any key opens an account, and curl plays the customer.
+describe('Asaas sandbox control surface', () => {
+  const asaas = new FakeAsaas({ acceptAnyKey: true, deliveryAttempts: 1 });
+  const received: { token: string | undefined; body: { event: string; payment: { id: string; value: number } } }[] = [];
+  const hook = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      received.push({ token: req.headers['asaas-access-token'] as string | undefined, body: JSON.parse(raw) });
+      res.writeHead(200).end('OK');
+    });
+  });
+  before(async () => {
+    await asaas.start();
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  });
+  after(async () => {
+    await asaas.stop();
+    hook.closeAllConnections();
+    await new Promise((r) => hook.close(r));
+  });
+
+  it('registers a webhook, and pays a charge by curl: CONFIRMED then RECEIVED with the token', async () => {
+    const control = asaas.url.replace(/\/v3$/, '/_sandbox');
+    const client = new AsaasClient({ baseUrl: asaas.url, apiKey: '$aact_any_key_the_person_chose' });
+    const customer = await client.createCustomer({ name: 'Demo', cpfCnpj: '52998224725' });
+    const charge = await client.createCharge({ customer: customer.id, billingType: 'PIX', valueCents: 10_000, dueDate: inDays(3) });
+    const webhookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/webhooks/asaas/x`;
+    const reg = await fetch(`${control}/accounts`, { method: 'POST', body: JSON.stringify({ apiKey: '$aact_any_key_the_person_chose', webhookUrl, webhookToken: 'tok-0123456789abcdef0123456789abcdef' }) });
+    assert.equal(reg.status, 200);
+    const paid = await fetch(`${control}/payments/${charge.id}/pay`, { method: 'POST', body: JSON.stringify({ value: 100.5 }) });
+    assert.equal(paid.status, 200);
+    assert.deepEqual(received.map((r) => [r.body.event, r.body.payment.id, r.body.payment.value, r.token]), [
+      ['PAYMENT_CONFIRMED', charge.id, 100.5, 'tok-0123456789abcdef0123456789abcdef'],
+      ['PAYMENT_RECEIVED', charge.id, 100.5, 'tok-0123456789abcdef0123456789abcdef'],
+    ]);
+    assert.equal((await client.getCharge(charge.id)).status, 'RECEIVED');
+    const unknown = await fetch(`${control}/payments/pay_nope/pay`, { method: 'POST', body: '{}' });
+    assert.equal(unknown.status, 400);
+  });
+});
