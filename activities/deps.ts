@@ -19,6 +19,8 @@ export interface ActivityDeps {
   mediaDir?: string;
   // The platform certificate that seals signed contracts (infra/pdf/seal.ts loadPlatformCertificate).
   signing?: { p12Base64?: string; passphrase?: string; dataDir?: string };
+  // The payment gateway (infra/asaas-client.ts): the host override (ASAAS_BASE_URL) and timeout.
+  gateway?: { asaasBaseUrl?: string; timeoutMs?: number };
   // Starts the delivery workflow of each automation event, so a slow endpoint never holds a conversation.
   temporal?: { client: Client; taskQueue: string };
 }

@@ -9,6 +9,7 @@ import { opsRouter } from './ops/routes';
 import { signingPageRouter } from './public-signing/page';
 import { HttpProblem } from './problem';
 import { API_PREFIX, apiRoutes } from './routes';
+import { asaasWebhookRouter } from './webhooks/asaas-routes';
 import { whatsappWebhookRouter } from './webhooks/whatsapp-routes';
 
 export function buildApp(deps: ApiDeps, opts: { trustProxy?: boolean } = {}): Koa {
@@ -33,6 +34,9 @@ export function buildApp(deps: ApiDeps, opts: { trustProxy?: boolean } = {}): Ko
   const webhooks = whatsappWebhookRouter(deps);
   app.use(webhooks.routes());
   app.use(webhooks.allowedMethods());
+  const gatewayWebhooks = asaasWebhookRouter(deps);
+  app.use(gatewayWebhooks.routes());
+  app.use(gatewayWebhooks.allowedMethods());
   app.use(signingPageRouter(deps).routes());
   app.use(api.routes());
   app.use(

@@ -3,6 +3,7 @@ import { appointmentRoutes } from './appointments/routes';
 import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
+import { billingGatewayRoutes } from './billing-gateway/routes';
 import { catalogRoutes } from './catalog/routes';
 import { contactRoutes } from './contacts/routes';
 import { authRoutes } from './auth/routes';
@@ -13,6 +14,7 @@ import { leadFormRoutes } from './lead-forms/routes';
 import { leadRoutes } from './leads/routes';
 import { cadenceRoutes } from './cadences/routes';
 import { nurturingRoutes } from './nurturing/routes';
+import { paymentRoutes } from './payments/routes';
 import { proposalRoutes } from './proposals/routes';
 import { publicSigningRoutes } from './public-signing/routes';
 import type { RouteDefinition } from './route';
@@ -49,4 +51,6 @@ export const apiRoutes: RouteDefinition[] = [
   ...contractTemplateRoutes,
   ...contractRoutes,
   ...publicSigningRoutes,
+  ...billingGatewayRoutes,
+  ...paymentRoutes,
 ];

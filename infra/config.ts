@@ -52,6 +52,11 @@ const envSchema = z.object({
   // Requests with a bad signature, per IP; correctly signed deliveries from Meta are never limited.
   RATE_LIMIT_WEBHOOK_INVALID_PER_MINUTE: z.coerce.number().int().positive().default(1000),
 
+  // The payment gateway's API host (Asaas v3). Unset: the account's environment picks Asaas's
+  // production or sandbox host. The deployment decides the host, never a tenant (no SSRF).
+  ASAAS_BASE_URL: z.string().url().optional(),
+  ASAAS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),

@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded-
 import { loadConfig } from '../infra/config';
 import { redisReachable } from '../infra/redis';
 import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
+import { FakeAsaas } from './sandbox/asaas';
 import { FakeGraphApi, templateTexts, type SentMessage } from './sandbox/graph-api';
 import { seedDemoSales } from './lib/demo-sales';
 import { demoSettings, demoWhatsAppIds, ensureDemoTenant, sandboxPort } from './lib/demo-tenant';
@@ -54,6 +55,25 @@ async function main() {
     env.WHATSAPP_API_BASE_URL = sandbox.url;
     whatsappLine = `WhatsApp      local sandbox at ${sandbox.url} (set WHATSAPP_API_BASE_URL to use Meta)`;
     say(`Meta's Graph API is replaced by a local sandbox at ${sandbox.url}; what it "sends" to guests is printed as [sandbox] lines.`);
+  }
+
+  // Without a payment gateway to talk to, charges go to a local stand-in for Asaas.
+  let gatewayLine = `Gateway       Asaas at ${env.ASAAS_BASE_URL ?? '(the account environment’s host)'}`;
+  if (!env.ASAAS_BASE_URL) {
+    const asaas = new FakeAsaas({
+      acceptAnyKey: true,
+      onDelivery: (e, status) => console.log(`[asaas-sandbox] ${e.body.event} ${e.id} → ${status ?? 'unreachable'}`),
+    });
+    const port = Number(env.ASAAS_SANDBOX_PORT || 3401);
+    await asaas.start({ port, host: '127.0.0.1' });
+    supervisor.add('asaas sandbox', () => asaas.stop());
+    env.ASAAS_BASE_URL = asaas.url;
+    const control = asaas.url.replace(/\/v3$/, '/_sandbox');
+    gatewayLine = [
+      `Gateway       local Asaas sandbox at ${asaas.url} (set ASAAS_BASE_URL to use Asaas)`,
+      `                after PUT /api/billing/gateway: curl -X POST ${control}/accounts -d '{"apiKey":…,"webhookUrl":…,"webhookToken":…}'`,
+      `                pay a charge: curl -X POST ${control}/payments/<pay_id>/pay -d '{"value": 100.00}'`,
+    ].join('\n');
   }
 
   // Postgres: the configured one, else the local server, else an embedded one from npm.
@@ -130,6 +150,7 @@ async function main() {
       `  Health        http://localhost:${config.PORT}/ready   Metrics: http://localhost:${config.PORT}/metrics`,
       `  Temporal      ${config.TEMPORAL_ADDRESS}   Web UI: ${webUi ?? '(not started here)'}`,
       `  ${whatsappLine}`,
+      `  ${gatewayLine}`,
       ...(useSandbox && demoNumber === demo.whatsapp?.phoneNumberId
         ? [`                demo number ${demoNumber}; write to it as a guest: npm run demo:guest -- "Vocês aceitam pets?"`]
         : []),

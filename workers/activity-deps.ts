@@ -27,6 +27,7 @@ export function activityDepsFromConfig(
     ai: { apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.OPENAI_TIMEOUT_MS },
     mediaDir: config.MEDIA_DIR,
     signing: { p12Base64: config.SIGNING_CERT_P12_BASE64, passphrase: config.SIGNING_CERT_PASSPHRASE, dataDir: config.SIGNING_CERT_DIR },
+    gateway: { asaasBaseUrl: config.ASAAS_BASE_URL, timeoutMs: config.ASAAS_TIMEOUT_MS },
     temporal: { client: parts.client, taskQueue: config.TEMPORAL_TASK_QUEUE },
   };
 }

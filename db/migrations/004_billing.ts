@@ -290,5 +290,13 @@ export const billing: Migration = {
           SELECT a.id, a.tenant_id, a.provider, a.webhook_token_sealed, t.status FROM billing_gateway_accounts a JOIN tenants t ON t.id = a.tenant_id WHERE a.id = p_account_id`,
       },
     ]);
+
+    // --- Added by the payment gateway (helper A) ----------------------------------------------
+    // What an applied event still has to tell others (the dunning signal, automation events): a
+    // redelivery of an event whose first deliveries failed runs them again from here, and
+    // applied_at is set only once they all succeeded.
+    await knex.raw(`
+      ALTER TABLE gateway_events ADD COLUMN delivery_plan jsonb;
+    `);
   },
 };

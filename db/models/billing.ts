@@ -166,7 +166,7 @@ export class Payment extends Model {
 
 export class GatewayEvent extends Model {
   static override tableName = 'gateway_events';
-  static override jsonAttributes = ['payload'];
+  static override jsonAttributes = ['payload', 'deliveryPlan'];
   id!: string;
   tenantId!: string;
   accountId!: string;
@@ -175,6 +175,8 @@ export class GatewayEvent extends Model {
   externalChargeId!: string | null;
   payload!: Record<string, unknown>;
   result!: string | null;
+  // Added by the gateway helper: the deliveries still owed for this event (api/payments/deliveries.ts).
+  deliveryPlan!: Record<string, unknown> | null;
   receivedAt!: Date;
   appliedAt!: Date | null;
 }

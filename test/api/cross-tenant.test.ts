@@ -4,7 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import { apiRoutes, API_PREFIX } from '../../api/routes';
 import { addApiKey, addUser, type TenantFixture } from '../support/fixtures';
 import { conversationOf, guestPhone, guestSays, until, whatsappTenant } from '../support/whatsapp';
+import { createInvoice } from '../../db/invoices';
 import { withTenant } from '../../db/tenant-scope';
+import { todayIn } from '../../domain/contract-template';
+import { dunningWorkflowId } from '../../workflows/dunning';
 import { startStack, type TestStack } from '../support/stack';
 import { localParts, nextBusinessOpening, zonedTimeToUtc } from '../../domain/calendar';
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
@@ -51,6 +54,8 @@ const BODIES: Record<string, unknown> = {
   'POST /proposals/:proposalId/reject': { reason: 'teste' },
   'PATCH /contract-templates/:templateId': { name: 'Outro nome' },
   'POST /contracts/:contractId/cancel': { reason: 'teste' },
+  // Billing: a manual payment (baixa manual).
+  'POST /invoices/:invoiceId/payments': { amountCents: 100, paidOn: todayIn('America/Sao_Paulo', new Date()), method: 'cash' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -128,6 +133,11 @@ describe('cross-tenant isolation matrix', () => {
     const contract = await stack.api.post('/api/contracts', { token: t.admin.token, body: { contactId, totalCents: 100, signers: [{ name: 'Cliente Matriz', waId }] } });
     assert.equal(contract.status, 201, JSON.stringify(contract.body));
     ids[name].contractId = contract.body.id;
+    // Billing: an invoice of the contact (its dunning is not started: nothing runs on its own).
+    const invoice = await withTenant(stack.deps.knex, t.tenantId, (trx) =>
+      createInvoice(trx, { tenantId: t.tenantId, contactId, origin: 'manual', description: 'Matriz', amountCents: 100_000, dueDate: '2999-12-31', finePercent: 2, monthlyInterestPercent: 1, billingType: 'BOLETO' }, dunningWorkflowId),
+    );
+    ids[name].invoiceId = invoice.id;
     await until('signing link stored as sent', () =>
       withTenant(stack.deps.knex, t.tenantId, async (trx) =>
         trx('messages').join('conversations', 'conversations.id', 'messages.conversationId').where({ 'conversations.contactId': contactId, 'messages.direction': 'outbound', 'messages.status': 'accepted' }).first(),
@@ -179,6 +189,10 @@ describe('cross-tenant isolation matrix', () => {
         trx('leads').select('id', 'stage', 'interest', 'ownerId').orderBy('id'),
         trx('consent_events').select('id').orderBy('id'),
         trx('lead_forms').select('id', 'active').orderBy('id'),
+        // Billing: invoices, their payments, the gateway account.
+        trx('invoices').select('id', 'status', 'paidCents').orderBy('id'),
+        trx('payments').select('id').orderBy('id'),
+        trx('billing_gateway_accounts').select('id', 'updatedAt').orderBy('id'),
       ]);
       const cadences: unknown[] = await trx('cadences').select('id', 'currentVersion', 'isDefault', 'active').orderBy('id');
       const leads: unknown[] = await trx('leads').select('id', 'nurturingStatus', 'ownerId', 'stage').orderBy('id');

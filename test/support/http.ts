@@ -38,5 +38,6 @@ export class ApiClient {
   get = <T = any>(path: string, o?: RequestOptions) => this.request<T>('get', path, o);
   post = <T = any>(path: string, o?: RequestOptions) => this.request<T>('post', path, o);
   patch = <T = any>(path: string, o?: RequestOptions) => this.request<T>('patch', path, o);
+  put = <T = any>(path: string, o?: RequestOptions) => this.request<T>('put', path, o);
   delete = <T = any>(path: string, o?: RequestOptions) => this.request<T>('delete', path, o);
 }

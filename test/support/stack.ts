@@ -14,6 +14,7 @@ import { loadConfig, type Config } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
 import { activityDepsFromConfig } from '../../workers/activity-deps';
 import { createOrquestraWorker } from '../../workers/worker';
+import { FakeAsaas } from '../../scripts/sandbox/asaas';
 import { FakeGraphApi } from '../../scripts/sandbox/graph-api';
 import { FakeOpenAi } from '../fakes/openai';
 import { ApiClient } from './http';
@@ -29,6 +30,8 @@ export interface TestStack {
   api: ApiClient;
   baseUrl: string;
   graph: FakeGraphApi;
+  // The payment gateway (Asaas) on loopback: ASAAS_BASE_URL points at it.
+  asaas: FakeAsaas;
   openai?: FakeOpenAi;
   worker?: Worker;
   startWorker(): Promise<void>;
@@ -55,6 +58,8 @@ export async function startStack(
   }
   const graph = new FakeGraphApi();
   const graphUrl = await graph.start();
+  const asaas = new FakeAsaas({ retryDelayMs: 50 });
+  const asaasUrl = await asaas.start();
   const openai = opts.ai ? new FakeOpenAi() : undefined;
   const openaiUrl = openai ? await openai.start() : undefined;
   const env: Record<string, string | undefined> = {
@@ -63,6 +68,7 @@ export async function startStack(
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     REDIS_KEY_PREFIX: `test-${randomUUID().slice(0, 8)}:`,
     WHATSAPP_API_BASE_URL: graphUrl,
+    ASAAS_BASE_URL: asaasUrl,
     WHATSAPP_APP_SECRET: TEST_APP_SECRET,
     WHATSAPP_VERIFY_TOKEN: TEST_VERIFY_TOKEN,
     WORKER_METRICS_URLS: '',
@@ -92,7 +98,7 @@ export async function startStack(
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { ...activityDeps, whatsapp: { ...activityDeps.whatsapp, timeoutMs: 3_000 } },
+      deps: { ...activityDeps, whatsapp: { ...activityDeps.whatsapp, timeoutMs: 3_000 }, gateway: { ...activityDeps.gateway, timeoutMs: 3_000 } },
       activityOverrides: opts.activityOverrides,
     });
     running = worker.run();
@@ -110,6 +116,7 @@ export async function startStack(
     api,
     baseUrl,
     graph,
+    asaas,
     openai,
     get worker() {
       return worker;
@@ -124,6 +131,7 @@ export async function startStack(
       await new Promise((r) => server.close(r));
       await closeApiDeps(deps);
       await graph.stop();
+      await asaas.stop();
       await openai?.stop();
     },
   };
