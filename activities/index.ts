@@ -4,6 +4,7 @@ import { channelActivities } from './channels';
 import { contractActivities } from './contracts';
 import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
+import { dunningActivities, GATEWAY_CHARGE_FALLBACKS } from './dunning';
 import { leadNurturingActivities } from './lead-nurturing';
 import { leadScoringActivities } from './lead-scoring';
 import { mediaActivities } from './media';
@@ -34,9 +35,12 @@ export function createActivities(deps: ActivityDeps) {
     leadNurturing: leadNurturingActivities(deps),
     appointments: appointmentActivities(deps),
     contracts: contractActivities(deps),
+    dunning: dunningActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
+    // Replaced by name by the gateway's own activities once they are registered below.
+    ...GATEWAY_CHARGE_FALLBACKS,
     ...factories.tenants,
     ...factories.users,
     ...factories.channels,
@@ -51,6 +55,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.leadNurturing,
     ...factories.appointments,
     ...factories.contracts,
+    ...factories.dunning,
   });
 }
 
