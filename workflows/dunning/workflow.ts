@@ -129,7 +129,7 @@ export async function dunning(input: DunningInput): Promise<DunningStage> {
     else nextAction = { kind: 'await_payment', stepKey: 'await_payment', dueAt: iso(Date.now()) };
     return {
       invoiceId,
-      stage: ended ?? stage,
+      stage: ended ?? (promise ? 'promised' : stage),
       invoiceStatus: invoice?.status ?? 'open',
       nextAction,
       waitingFor: ended ? null : promise ? 'promise' : waitingFor,
@@ -198,7 +198,10 @@ export async function dunning(input: DunningInput): Promise<DunningStage> {
   async function onPayment(p: PaymentRecordedSignal): Promise<void> {
     invoice = await store.readDunningInvoice(ref);
     const settled = ENDED_BY_STATUS[invoice.status];
-    if (settled) return finish(settled);
+    if (settled) {
+      if (promise && settled === 'paid') await store.recordDunningStep({ ...ref, stepKey: `promise:${promisesMade}:kept`, type: 'promise_kept', stage: 'promised', today: today() });
+      return finish(settled);
+    }
     await store.recordDunningStep({ ...ref, stepKey: `${p.kind}:${p.paymentId}`, type: p.kind, stage: promise ? 'promised' : stage, today: today(), data: { paymentId: p.paymentId } });
     await refreshCharge();
   }
