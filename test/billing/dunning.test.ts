@@ -75,8 +75,8 @@ describe('dunning', () => {
     assert.equal(v.nextAction?.kind, 'await_payment');
     const sent = collectionSent(stack, waId);
     assert.deepEqual(sent.map((m) => m.templateName), ['cobranca_lembrete', 'cobranca_vencimento', 'cobranca_atraso', 'cobranca_atraso', 'cobranca_aviso_final']);
-    // R$ 1.000,00, 2 % fine, 1 % a month: D+1 1.000 + 20 + 33 (1 000,00 × 1 % ÷ 30, truncated);
-    // D+3 + 100; D+5 + 166.
+    // R$ 1.000,00, 2 % fine, 1 % a month: D+1 1.000,00 + 20,00 + 0,33 (1.000,00 × 1 % ÷ 30,
+    // truncated to the centavo); D+3 + 1,00; D+5 + 1,66.
     const dd = D.split('-').reverse().join('/');
     const expected = ['R$ 1.000,00', 'R$ 1.000,00', 'R$ 1.020,33', 'R$ 1.021,00', 'R$ 1.021,66'];
     sent.forEach((m, i) => {
@@ -102,7 +102,7 @@ describe('dunning', () => {
     );
     const item = await withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('collection_items').where({ invoiceId: inv.id }).first());
     assert.equal(item.status, 'open');
-    assert.equal(Number(item.amountDueCents), 102_133); // D+4: 1.000 + 20 + 133
+    assert.equal(Number(item.amountDueCents), 102_133); // D+4: 1.000,00 + 20,00 + 1,33
     assert.equal(item.daysLate, 4);
     await until('collection live event', async () => dash.events.find((e) => e.name === 'collection:updated' && e.payload.invoiceId === inv.id));
     assert.ok(dash.events.some((e) => e.name === 'invoice:updated' && e.payload.invoiceId === inv.id && e.payload.dunningStage === 'exhausted'));
@@ -162,8 +162,8 @@ describe('dunning', () => {
     await untilDone(stack, t.tenantId, inv.id, 'notice:+1', 20_000);
     assert.ok(chargeCalls.filter((x) => x === inv.id).length > calls, 'the charge is renewed for what is left');
     const notice = await until('the D+1 notice', async () => collectionSent(stack, waId).find((m) => m.templateName === 'cobranca_atraso'));
-    // 600,00 left before the due date: D+1 600 + 12 fine + 20 interest (600,00 × 1 % ÷ 30).
-    assert.equal(paramsOf(notice)[2], 'R$ 632,00');
+    // 600,00 left before the due date: D+1 600,00 + 12,00 fine + 0,20 interest (600,00 × 1 % ÷ 30).
+    assert.equal(paramsOf(notice)[2], 'R$ 612,20');
     assert.equal(paramsOf(notice)[4], `https://pagar.test/i/${inv.id}/${calls + 1}`);
     const events = await eventsOf(stack, t.tenantId, inv.id);
     assert.ok(events.some((e) => e.type === 'payment'));
@@ -198,7 +198,7 @@ describe('dunning', () => {
     const resumed = await untilDone(stack, t.tenantId, inv.id, 'escalate', 20_000);
     const notice = await until('the resumed notice', async () => collectionSent(stack, waId)[sentAtPromise]);
     assert.equal(notice.templateName, 'cobranca_atraso');
-    assert.equal(paramsOf(notice)[2], 'R$ 1.021,33'); // D+4: 1.000 + 20 + 133
+    assert.equal(paramsOf(notice)[2], 'R$ 1.021,33'); // D+4: 1.000,00 + 20,00 + 1,33
     // A second promise, kept: paid before the date.
     await h.executeUpdate(promiseToPayUpdate, { args: [{ promisedDate: addCalendarDays(resumed.today, 3), actor: SYSTEM }] });
     await pay(stack, t.tenantId, inv.id, 102_200, resumed.today, { settles: true });
