@@ -4,11 +4,13 @@ import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
 import { catalogRoutes } from './catalog/routes';
+import { collectionRoutes } from './collections/routes';
 import { contactRoutes } from './contacts/routes';
 import { authRoutes } from './auth/routes';
 import { contractTemplateRoutes } from './contract-templates/routes';
 import { contractRoutes } from './contracts/routes';
 import { conversationRoutes } from './conversations/routes';
+import { dunningRoutes } from './dunning/routes';
 import { leadFormRoutes } from './lead-forms/routes';
 import { leadRoutes } from './leads/routes';
 import { cadenceRoutes } from './cadences/routes';
@@ -49,4 +51,6 @@ export const apiRoutes: RouteDefinition[] = [
   ...contractTemplateRoutes,
   ...contractRoutes,
   ...publicSigningRoutes,
+  ...dunningRoutes,
+  ...collectionRoutes,
 ];
