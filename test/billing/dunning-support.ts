@@ -137,3 +137,26 @@ export async function eventsOf(stack: TestStack, tenantId: string, invoiceId: st
 export async function invoiceRow(stack: TestStack, tenantId: string, invoiceId: string) {
   return withTenant(stack.deps.knex, tenantId, async (trx) => trx('invoices').where({ id: invoiceId }).first());
 }
+
+// For the API matrices: invoices due in 40 days (their runs started, nothing due for weeks, no
+// creditor so nothing would be sent anyway) and open items in the collectors' queue.
+export async function dunningMatrixFixtures(stack: TestStack, tenantId: string): Promise<Record<string, string>> {
+  const { contactId } = await debtor(stack, tenantId);
+  const ids: Record<string, string> = {};
+  for (const name of ['invoiceId', 'renegotiableInvoiceId', 'cancellableInvoiceId']) {
+    const inv = await newInvoice(stack, tenantId, contactId, { dueDate: addCalendarDays(todayIn(), 40) });
+    await startDunning(stack, tenantId, inv.id, {});
+    await until('dunning started', async () => (await viewOf(stack, tenantId, inv.id)).today !== '');
+    ids[name] = inv.id;
+  }
+  // One open item per invoice: these invoices have no run (nothing else touches their items).
+  for (const name of ['collectionId', 'resolvableCollectionId']) {
+    const id = randomUUID();
+    const queued = await newInvoice(stack, tenantId, contactId, { dueDate: addCalendarDays(todayIn(), -20) });
+    await withTenant(stack.deps.knex, tenantId, async (trx) =>
+      trx('collection_items').insert({ id, tenantId, invoiceId: queued.id, contactId, status: 'open', amountDueCents: 100_000, daysLate: 16 }),
+    );
+    ids[name] = id;
+  }
+  return ids;
+}
