@@ -22,6 +22,7 @@ import {
   newInvoice,
   paramsOf,
   pay,
+  SCHEDULE,
   startDunning,
   todayIn,
   untilDone,
@@ -235,6 +236,48 @@ describe('dunning', () => {
     }
     // Settled: a second renegotiation or a cancellation is refused by the ended run.
     await recordHistory(stack, inv.workflowId, 'dunning-renegotiated');
+  });
+
+  it('the tenant’s consequence: a subscription’s service suspended (and back on payment) across continue-as-new; a consortium quota counted toward exclusion', async () => {
+    const suspend = await billingTenant(stack, { dunning: { ...SCHEDULE, consequence: 'suspend_service' } });
+    const exclusion = await billingTenant(stack, { dunning: { ...SCHEDULE, consequence: 'count_toward_exclusion' } });
+    const D = businessDueDate();
+    const a = await debtor(stack, suspend.tenantId);
+    const subscriptionId = crypto.randomUUID();
+    await withTenant(stack.deps.knex, suspend.tenantId, async (trx) =>
+      trx('subscriptions').insert({
+        id: subscriptionId, tenantId: suspend.tenantId, contactId: a.contactId, description: 'Internet 300 MB', amountCents: 100_000, cycle: 'MONTHLY', billingType: 'PIX',
+        finePercent: 2, monthlyInterestPercent: 1, firstDueDate: D, nextDueDate: addCalendarDays(D, 30), scheduleId: `subscription:${subscriptionId}`,
+      }),
+    );
+    const subInvoice = await newInvoice(stack, suspend.tenantId, a.contactId, { dueDate: D, subscriptionId });
+    const first = await startDunning(stack, suspend.tenantId, subInvoice.id, { dayMs: DAY_MS, maxHistoryEvents: 60 });
+    const b = await debtor(stack, exclusion.tenantId);
+    const quotaId = crypto.randomUUID();
+    const quotaInvoice = await newInvoice(stack, exclusion.tenantId, b.contactId, { dueDate: D, origin: 'consortium_quota', originId: quotaId });
+    await startDunning(stack, exclusion.tenantId, quotaInvoice.id);
+
+    const v = await untilStage(stack, suspend.tenantId, subInvoice.id, 'exhausted', 40_000);
+    const h = handleOf(stack, suspend.tenantId, subInvoice.id);
+    assert.notEqual((await h.describe()).runId, first.firstExecutionRunId, 'the run continued as new');
+    // Every step once, whatever run carried it out.
+    const events = await eventsOf(stack, suspend.tenantId, subInvoice.id);
+    assert.equal(events.filter((e) => e.type === 'started').length, 1);
+    assert.equal(collectionSent(stack, a.waId).length, 5);
+    const sub = () => withTenant(stack.deps.knex, suspend.tenantId, async (trx) => trx('subscriptions').where({ id: subscriptionId }).first());
+    assert.equal((await sub()).serviceSuspended, true);
+    await pay(stack, suspend.tenantId, subInvoice.id, 102_200, v.today, { settles: true });
+    assert.equal(await h.result(), 'paid');
+    assert.equal((await sub()).serviceSuspended, false);
+
+    await untilStage(stack, exclusion.tenantId, quotaInvoice.id, 'exhausted', 20_000);
+    const mark = await withTenant(stack.deps.knex, exclusion.tenantId, async (trx) => trx('dunning_consequences').where({ invoiceId: quotaInvoice.id }).first());
+    assert.equal(mark.kind, 'count_toward_exclusion');
+    assert.equal(mark.targetType, 'consortium_quota');
+    assert.equal(mark.targetId, quotaId);
+    assert.equal(mark.liftedAt, null);
+    await handleOf(stack, exclusion.tenantId, quotaInvoice.id).executeUpdate(cancelInvoiceUpdate, { args: [{ actor: SYSTEM, reason: 'fim do teste' }] });
+    await recordHistory(stack, subInvoice.workflowId, 'dunning-continued-suspended-paid');
   });
 
   it('do-not-contact: nothing sent, the step recorded as skipped', async () => {
