@@ -307,7 +307,8 @@ export function dunningActivities(deps: ActivityDeps) {
               : kind === 'mark_delinquent'
                 ? { targetType: 'contact' as const, targetId: inv.contactId }
                 : { targetType: 'invoice' as const, targetId: inv.id };
-        await trx('dunning_consequences').insert({ id: randomUUID(), tenantId: a.tenantId, invoiceId: inv.id, kind, ...target, appliedAt: now }).onConflict(['invoice_id', 'kind']).ignore();
+        // A refund that reopened the invoice brings a lifted consequence back.
+        await trx('dunning_consequences').insert({ id: randomUUID(), tenantId: a.tenantId, invoiceId: inv.id, kind, ...target, appliedAt: now }).onConflict(['invoice_id', 'kind']).merge({ liftedAt: null, appliedAt: now });
         if (kind === 'suspend_service') await Subscription.query(trx).patch({ serviceSuspended: true, updatedAt: now }).where({ id: inv.subscriptionId! });
         if (kind === 'mark_delinquent') await Contact.query(trx).patch({ delinquentSince: now } as Partial<Contact>).where({ id: inv.contactId }).whereNull('delinquentSince');
         await writeStep(trx, { ...a, type: 'consequence_applied', stage: 'exhausted', data: { kind, ...target } }, due.totalCents);
@@ -324,7 +325,7 @@ export function dunningActivities(deps: ActivityDeps) {
     },
 
     // Paid (the payment is already recorded) or cancelled by staff: the run's end on the record.
-    async settleDunning(a: InvoiceRef & { outcome: 'paid' | 'cancelled'; today: string; actor?: Actor | null; reason?: string | null }): Promise<void> {
+    async settleDunning(a: InvoiceRef & { outcome: 'paid' | 'cancelled'; today: string; actor?: Actor | null; reason?: string | null; stepKey?: string }): Promise<void> {
       const item = await withTenant(knex, a.tenantId, async (trx) => {
         const inv = await invoiceOf(trx, a.invoiceId, true);
         const now = new Date();
@@ -333,7 +334,7 @@ export function dunningActivities(deps: ActivityDeps) {
         }
         await liftConsequences(trx, inv, a.today, a.outcome);
         const item = await resolveCollection(trx, inv.id, a.outcome === 'paid' ? 'paid' : 'other');
-        await writeStep(trx, { ...a, stepKey: a.outcome, type: a.outcome, stage: a.outcome, data: { actor: a.actor ?? null, reason: a.reason ?? null } }, null);
+        await writeStep(trx, { ...a, stepKey: a.stepKey ?? a.outcome, type: a.outcome, stage: a.outcome, data: { actor: a.actor ?? null, reason: a.reason ?? null } }, null);
         return item;
       });
       if (item) await emitCollectionUpdated(deps, item);

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { withTenant } from '../../db/tenant-scope';
 import { addCalendarDays } from '../../domain/late-charges';
 import type { Activities } from '../../activities';
-import { cancelInvoiceUpdate, promiseToPayUpdate, renegotiateUpdate, DUNNING_REFUSALS } from '../../workflows/dunning';
+import { cancelInvoiceUpdate, dunningReopenStart, promiseToPayUpdate, renegotiateUpdate, DUNNING_REFUSALS } from '../../workflows/dunning';
+import { startOptions } from '../../workflows/workflow-start';
 import { recordHistory } from '../support/histories';
 import { liveEvents } from '../support/live-events';
 import { startStack, type TestStack } from '../support/stack';
@@ -278,6 +279,36 @@ describe('dunning', () => {
     assert.equal(mark.liftedAt, null);
     await handleOf(stack, exclusion.tenantId, quotaInvoice.id).executeUpdate(cancelInvoiceUpdate, { args: [{ actor: SYSTEM, reason: 'fim do teste' }] });
     await recordHistory(stack, subInvoice.workflowId, 'dunning-continued-suspended-paid');
+  });
+
+  it('a refund reopens a paid invoice: a new run under the same id, catching up without repeating what was sent', async () => {
+    const { contactId, waId } = await debtor(stack, t.tenantId);
+    const inv = await newInvoice(stack, t.tenantId, contactId, { dueDate: businessDueDate() });
+    await startDunning(stack, t.tenantId, inv.id);
+    const v = await untilDone(stack, t.tenantId, inv.id, 'reminder:-2');
+    await pay(stack, t.tenantId, inv.id, 100_000, v.today, { settles: true });
+    assert.equal(await handleOf(stack, t.tenantId, inv.id).result(), 'paid');
+    const sentBefore = collectionSent(stack, waId).filter((m) => COLLECTION_TEMPLATES.includes(m.templateName!)).length;
+    // The gateway records the refund and reopens the invoice, then starts the run again.
+    const refundId = crypto.randomUUID();
+    await withTenant(stack.deps.knex, t.tenantId, async (trx) => {
+      await trx('payments').insert({ id: refundId, tenantId: t.tenantId, invoiceId: inv.id, kind: 'refund', amountCents: 100_000, paidOn: v.today, method: 'pix', source: 'manual' });
+      await trx('invoices').where({ id: inv.id }).update({ status: 'open', paidCents: 0, paidAt: null });
+    });
+    const start = dunningReopenStart(t.tenantId, inv.id, refundId, { dayMs: DAY_MS });
+    await stack.deps.temporal.client.workflow.start(start.workflowType, startOptions(start, { main: stack.config.TEMPORAL_TASK_QUEUE }));
+    await untilDone(stack, t.tenantId, inv.id, 'due', 20_000);
+    const events = await eventsOf(stack, t.tenantId, inv.id);
+    assert.ok(events.some((e) => e.type === 'reopened' && e.stepKey === `reopened:${refundId}`));
+    assert.equal(events.filter((e) => e.type === 'started').length, 1, 'not announced again');
+    // The reminder already sent is not repeated; the due-date one is new.
+    const after = collectionSent(stack, waId).filter((m) => COLLECTION_TEMPLATES.includes(m.templateName!));
+    assert.deepEqual(after.slice(sentBefore).map((m) => m.templateName), ['cobranca_vencimento']);
+    const again = await viewOf(stack, t.tenantId, inv.id);
+    await pay(stack, t.tenantId, inv.id, 100_000, again.today, { settles: true });
+    assert.equal(await handleOf(stack, t.tenantId, inv.id).result(), 'paid');
+    assert.ok((await eventsOf(stack, t.tenantId, inv.id)).some((e) => e.stepKey === `paid:${refundId}`));
+    await recordHistory(stack, inv.workflowId, 'dunning-reopened-by-refund');
   });
 
   it('do-not-contact: nothing sent, the step recorded as skipped', async () => {

@@ -32,6 +32,8 @@ export interface DunningResume {
   clock?: DunningClock;
   stage?: DunningStage;
   promisesMade?: number;
+  // A refund reopened a settled invoice: the new run records it and catches up (see dunning-plan.ts).
+  reopened?: { paymentId: string };
 }
 
 export interface DunningClock {

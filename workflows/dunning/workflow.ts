@@ -92,6 +92,9 @@ export async function dunning(input: DunningInput): Promise<DunningStage> {
   let waitingFor: DunningView['waitingFor'] = null;
   let windowOpensAt: number | null = null;
   const windowWaits = new Set<string>();
+  // A run reopened by a refund ends under keys of its own (the first settlement's are taken).
+  const reopened = input.resume?.reopened;
+  const endKey = (key: string) => (reopened ? `${key}:${reopened.paymentId}` : key);
 
   // --- Time: the tenant's calendar, or a test's compressed days --------------------------------
   const today = (): string => {
@@ -185,13 +188,13 @@ export async function dunning(input: DunningInput): Promise<DunningStage> {
     ended = outcome;
     stage = outcome;
     if (outcome !== 'paid') return;
-    await store.settleDunning({ ...ref, outcome: 'paid', today: today() });
+    await store.settleDunning({ ...ref, outcome: 'paid', today: today(), stepKey: endKey('paid') });
     // A payment confirmation is not collection, but it keeps the same contact rules.
     const now = Date.now();
     const opening = isWithinCollectionWindow(settings!, now) ? now : nextCollectionMoment(settings!, now)?.getTime() ?? null;
     if (opening === null) return;
     if (opening > now) await sleep(Math.min(opening - now, MAX_TIMER_MS));
-    await send('payment_confirmed', 'payment_confirmed', 'paid');
+    await send('payment_confirmed', endKey('payment_confirmed'), 'paid');
   }
 
   // The money moved: the database says how much is left.
@@ -262,7 +265,7 @@ export async function dunning(input: DunningInput): Promise<DunningStage> {
       refuse(settledRefusal());
       ended = 'cancelled';
       wake = true;
-      await store.settleDunning({ ...ref, outcome: 'cancelled', today: today(), actor: req.actor, reason: req.reason ?? null });
+      await store.settleDunning({ ...ref, outcome: 'cancelled', today: today(), actor: req.actor, reason: req.reason ?? null, stepKey: endKey('cancelled') });
       invoice = { ...invoice!, status: 'cancelled' };
       await gateway.cancelInvoiceCharge(ref);
       return view();
@@ -292,12 +295,17 @@ export async function dunning(input: DunningInput): Promise<DunningStage> {
     stage = rules.initialStage(invoice.dueDate, today());
     await store.announceInvoiceCreated({ ...ref, today: today(), stage });
     await refreshCharge();
+  } else if (reopened && !input.resume.clock) {
+    // The first run after a refund: on the record, then a charge for what is owed again.
+    stage = rules.stageOf(plan, done, invoice.dueDate, today());
+    await store.recordDunningStep({ ...ref, stepKey: `reopened:${reopened.paymentId}`, type: 'reopened', stage, today: today(), data: { paymentId: reopened.paymentId } });
+    await refreshCharge();
   }
 
   while (!ended) {
     if (historyTooLong()) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof dunning>({ ...input, resume: { done, promise, clock, stage, promisesMade } });
+      await continueAsNew<typeof dunning>({ ...input, resume: { done, promise, clock, stage, promisesMade, ...(reopened ? { reopened } : {}) } });
     }
     const payment = payments.shift();
     if (payment) {
