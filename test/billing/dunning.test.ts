@@ -351,9 +351,13 @@ describe('dunning', () => {
     });
     const { zonedTimeToUtc } = await import('../../domain/calendar');
     assert.equal(v.nextAction?.dueAt, zonedTimeToUtc(todayIn(zone), 12 * 60, zone).toISOString());
-    await sleepMs(DAY_MS);
+    // The messages wait for the window; the overdue mark does not.
+    await untilDone(stack, quiet.tenantId, inv.id, 'overdue', 20_000);
     assert.deepEqual(stack.graph.sentTo(waId), []);
-    assert.ok((await eventsOf(stack, quiet.tenantId, inv.id)).some((e) => e.type === 'window_wait'));
+    assert.equal((await invoiceRow(stack, quiet.tenantId, inv.id)).status, 'overdue');
+    const events = await eventsOf(stack, quiet.tenantId, inv.id);
+    assert.ok(events.some((e) => e.type === 'window_wait'));
+    assert.ok(!events.some((e) => /_sent$/.test(e.type)), 'nothing sent outside the window');
     await handleOf(stack, quiet.tenantId, inv.id).executeUpdate(cancelInvoiceUpdate, { args: [{ actor: SYSTEM }] });
   });
 });

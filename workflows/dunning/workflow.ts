@@ -337,12 +337,15 @@ export async function dunning(input: DunningInput): Promise<DunningStage> {
 
     const now = Date.now();
     const actions = dueActions(plan, done, (s) => momentOf(s) <= now);
-    const first = actions[0];
+    // Outside the window only the message waits: the record steps (overdue, the collectors'
+    // queue, the consequence) are carried out on their day.
+    const windowOpen = isWithinCollectionWindow(settings, now);
+    const first = windowOpen ? actions[0] : (actions.find((a) => a.action !== 'send') ?? actions[0]);
     if (first) {
       const { step, action } = first;
       const atStage = rules.stageAfter(stage, step);
       if (action === 'send') {
-        if (!isWithinCollectionWindow(settings, now)) {
+        if (!windowOpen) {
           // Outside the window: wait for its opening (or for a later step that supersedes this one).
           windowOpensAt = nextCollectionMoment(settings, now)?.getTime() ?? null;
           waitingFor = 'collection_window';
