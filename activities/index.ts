@@ -5,6 +5,7 @@ import { channelActivities } from './channels';
 import { contractActivities } from './contracts';
 import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
+import { dunningActivities } from './dunning';
 import { leadNurturingActivities } from './lead-nurturing';
 import { leadScoringActivities } from './lead-scoring';
 import { mediaActivities } from './media';
@@ -36,9 +37,11 @@ export function createActivities(deps: ActivityDeps) {
     appointments: appointmentActivities(deps),
     contracts: contractActivities(deps),
     billingGateway: billingGatewayActivities(deps),
+    dunning: dunningActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
+    // Replaced by name by the gateway's own activities once they are registered below.
     ...factories.tenants,
     ...factories.users,
     ...factories.channels,
@@ -54,6 +57,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.appointments,
     ...factories.contracts,
     ...factories.billingGateway,
+    ...factories.dunning,
   });
 }
 

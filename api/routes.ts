@@ -5,11 +5,13 @@ import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
 import { billingGatewayRoutes } from './billing-gateway/routes';
 import { catalogRoutes } from './catalog/routes';
+import { collectionRoutes } from './collections/routes';
 import { contactRoutes } from './contacts/routes';
 import { authRoutes } from './auth/routes';
 import { contractTemplateRoutes } from './contract-templates/routes';
 import { contractRoutes } from './contracts/routes';
 import { conversationRoutes } from './conversations/routes';
+import { dunningRoutes } from './dunning/routes';
 import { leadFormRoutes } from './lead-forms/routes';
 import { leadRoutes } from './leads/routes';
 import { cadenceRoutes } from './cadences/routes';
@@ -53,4 +55,6 @@ export const apiRoutes: RouteDefinition[] = [
   ...publicSigningRoutes,
   ...billingGatewayRoutes,
   ...paymentRoutes,
+  ...dunningRoutes,
+  ...collectionRoutes,
 ];

@@ -94,7 +94,7 @@ export const getContact = route({
 export const patchContact = route({
   method: 'patch',
   path: '/contacts/:contactId',
-  summary: 'Change a contact’s name, e-mail or number',
+  summary: 'Change a contact’s name, e-mail, number, CPF/CNPJ or do-not-contact flag',
   tags: ['contacts'],
   access: writers,
   params: uuidParam('contactId'),
@@ -104,7 +104,14 @@ export const patchContact = route({
     const row = await contactRow(db, params.contactId);
     let updated: Contact;
     try {
-      updated = await Contact.query(db).patchAndFetchById(row.id, { ...body, updatedAt: new Date() });
+      const now = new Date();
+      const flag =
+        body.doNotContact === undefined
+          ? {}
+          : body.doNotContact
+            ? { doNotContactAt: row.doNotContact ? row.doNotContactAt : now, doNotContactReason: body.doNotContactReason ?? row.doNotContactReason ?? 'solicitado' }
+            : { doNotContactAt: null, doNotContactReason: null };
+      updated = await Contact.query(db).patchAndFetchById(row.id, { ...body, ...flag, updatedAt: now });
     } catch (err) {
       if (waIdTaken(err)) throw conflict('Já existe um contato com este número.');
       throw err;

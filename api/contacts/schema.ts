@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ConsentEvent, Contact } from '../../db/models';
 import type { CurrentConsent } from '../../db/consent';
 import { CONSENT_ACTIONS, CONSENT_CHANNELS, CONSENT_PURPOSES } from '../../domain/sales-statuses';
+import { normalizeTaxId } from '../../domain/tax-id';
 import { email, personName } from '../schemas';
 
 export const waIdSchema = z.string().regex(/^\d{8,20}$/, 'wa_id: digits only, with country code');
@@ -13,6 +14,10 @@ export const contactView = z.object({
   name: z.string().nullable(),
   email: z.string().nullable(),
   profileName: z.string().nullable(),
+  document: z.string().nullable(),
+  doNotContact: z.boolean(),
+  doNotContactReason: z.string().nullable(),
+  delinquentSince: z.iso.datetime().nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
@@ -24,13 +29,33 @@ export const toContactView = (c: Contact): z.infer<typeof contactView> => ({
   name: c.name,
   email: c.email,
   profileName: c.profileName,
+  document: c.document,
+  doNotContact: c.doNotContact,
+  doNotContactReason: c.doNotContactReason,
+  delinquentSince: c.delinquentSince ? c.delinquentSince.toISOString() : null,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
 });
 
 export const createContactBody = z.object({ waId: waIdSchema, name: personName.optional(), email: email.optional() }).strict();
+// CPF or CNPJ, with or without punctuation; stored as digits only (a charge needs it).
+export const taxIdSchema = z
+  .string()
+  .trim()
+  .max(30)
+  .refine((v) => normalizeTaxId(v) !== null, 'CPF ou CNPJ inválido.')
+  .transform((v) => normalizeTaxId(v)!.digits);
+
+// doNotContact: SP's "Não me Ligue" and any request to stop: every outbound process honours it.
 export const patchContactBody = z
-  .object({ waId: waIdSchema, name: personName.nullable(), email: email.nullable() })
+  .object({
+    waId: waIdSchema,
+    name: personName.nullable(),
+    email: email.nullable(),
+    document: taxIdSchema.nullable(),
+    doNotContact: z.boolean(),
+    doNotContactReason: z.string().trim().min(1).max(200).nullable(),
+  })
   .partial()
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'send at least one field');

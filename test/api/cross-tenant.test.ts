@@ -13,6 +13,8 @@ import { localParts, nextBusinessOpening, zonedTimeToUtc } from '../../domain/ca
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
 import { insertLead } from '../sales/appointment-support';
 import { nurturingMatrixFixtures } from '../sales/nurturing-support';
+import { addCalendarDays } from '../../domain/late-charges';
+import { dunningMatrixFixtures } from '../billing/dunning-support';
 
 // Every route that takes an id, called by tenant A with tenant B's id, answers 404 and changes
 // nothing — while the same call with A's own id succeeds, so the 404 is the isolation at work.
@@ -29,6 +31,10 @@ const FIXTURE_FOR: Record<string, Record<string, string>> = {
   'POST /appointments/:appointmentId/outcome': { appointmentId: 'openAppointmentId' },
   // The same proposal cannot be both accepted and rejected.
   'POST /proposals/:proposalId/reject': { proposalId: 'rejectableProposalId' },
+  // Billing: a renegotiation and a cancellation each end their invoice's run.
+  'POST /invoices/:invoiceId/renegotiate': { invoiceId: 'renegotiableInvoiceId' },
+  'POST /invoices/:invoiceId/cancel': { invoiceId: 'cancellableInvoiceId' },
+  'POST /collections/:collectionId/resolve': { collectionId: 'resolvableCollectionId' },
 };
 
 const BODIES: Record<string, unknown> = {
@@ -56,6 +62,11 @@ const BODIES: Record<string, unknown> = {
   'POST /contracts/:contractId/cancel': { reason: 'teste' },
   // Billing: a manual payment (baixa manual).
   'POST /invoices/:invoiceId/payments': { amountCents: 100, paidOn: todayIn('America/Sao_Paulo', new Date()), method: 'cash' },
+  // Billing: dunning and the collectors' queue.
+  'POST /invoices/:invoiceId/promise': { promisedDate: addCalendarDays(TOMORROW, 2) },
+  'POST /invoices/:invoiceId/renegotiate': { installments: [{ dueDate: addCalendarDays(TOMORROW, 30), amountCents: 1_000 }] },
+  'POST /invoices/:invoiceId/cancel': { reason: 'teste' },
+  'POST /collections/:collectionId/resolve': { outcome: 'other' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -109,6 +120,8 @@ describe('cross-tenant isolation matrix', () => {
       );
       // Sales: nurturing.
       Object.assign(ids[name], await nurturingMatrixFixtures(stack, t));
+      // Billing: invoices whose runs wait weeks for their first reminder, and queue items.
+      Object.assign(ids[name], await dunningMatrixFixtures(stack, t.tenantId));
     }
   });
   after(() => stack.stop());

@@ -27,6 +27,18 @@ export interface DunningInput {
 export interface DunningResume {
   done: string[]; // step keys already carried out
   promise: PromiseToPay | null;
+  // The run's clock, kept across continue-as-new so a test's short day keeps counting from the
+  // first run (absent in a resume written by hand: the new run starts its own clock).
+  clock?: DunningClock;
+  stage?: DunningStage;
+  promisesMade?: number;
+  // A refund reopened a settled invoice: the new run records it and catches up (see dunning-plan.ts).
+  reopened?: { paymentId: string };
+}
+
+export interface DunningClock {
+  startMs: number; // workflow time at the first run's start
+  startDate: string; // the tenant's calendar date then
 }
 
 export interface PromiseToPay {
@@ -81,6 +93,10 @@ export interface DunningView {
   today: string; // the tenant calendar date amountDueToday is computed on
   promise: PromiseToPay | null;
   done: string[];
+  // What the run knows of the invoice (the database is the record).
+  number: number;
+  dueDate: string;
+  historyLength: number;
 }
 export const dunningViewQuery = defineQuery<DunningView>('dunningView');
 

@@ -1,3 +1,3 @@
 export * from './definitions';
-export { dunningStart } from './start';
+export { dunningReopenStart, dunningStart } from './start';
 export { dunning } from './workflow';

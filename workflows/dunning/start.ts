@@ -13,3 +13,9 @@ export function dunningStart(input: DunningInput): WorkflowStart<typeof dunning>
     typedSearchAttributes: entitySearchAttributes(input.tenantId, 'invoice', input.invoiceId),
   };
 }
+
+// A refund reopened an invoice whose run had ended (paid): a new run under the same id, without
+// announcing the invoice again. Steps whose dates passed follow the catch-up rule.
+export function dunningReopenStart(tenantId: string, invoiceId: string, refundPaymentId: string, options?: DunningInput['options']): WorkflowStart<typeof dunning> {
+  return dunningStart({ tenantId, invoiceId, resume: { done: [], promise: null, reopened: { paymentId: refundPaymentId } }, ...(options ? { options } : {}) });
+}
