@@ -1,5 +1,6 @@
 import { appointmentActivities } from './appointments';
 import { automationActivities } from './automation-events';
+import { billingScheduleActivities } from './billing-schedules';
 import { channelActivities } from './channels';
 import { contractActivities } from './contracts';
 import { conversationActivities } from './conversations';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     leadNurturing: leadNurturingActivities(deps),
     appointments: appointmentActivities(deps),
     contracts: contractActivities(deps),
+    billingSchedules: billingScheduleActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -51,6 +53,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.leadNurturing,
     ...factories.appointments,
     ...factories.contracts,
+    ...factories.billingSchedules,
   });
 }
 

@@ -290,5 +290,12 @@ export const billing: Migration = {
           SELECT a.id, a.tenant_id, a.provider, a.webhook_token_sealed, t.status FROM billing_gateway_accounts a JOIN tenants t ON t.id = a.tenant_id WHERE a.id = p_account_id`,
       },
     ]);
+
+    // --- Added by helper C (recurring billing) ------------------------------------------------
+    // A contract's total split in installments leaves a remainder: it goes on the first invoice,
+    // whose amount then differs from the others'. Null: the first is like the rest.
+    await knex.raw(`
+      ALTER TABLE subscriptions ADD COLUMN first_amount_cents bigint CHECK (first_amount_cents > 0);
+    `);
   },
 };
