@@ -65,6 +65,7 @@ export class Subscription extends Model {
   amountCents!: number;
   // The first invoice's amount when it differs (a split total's remainder); added by 004's helper C block.
   firstAmountCents!: number | null;
+  idempotencyKey!: string | null;
   cycle!: BillingCycle;
   billingType!: BillingType;
   finePercent!: number;
@@ -118,6 +119,8 @@ export class Invoice extends Model {
   cancelReason!: string | null;
   dunningStage!: DunningStage | null;
   workflowId!: string;
+  // Added by 004's helper C block: the automation's Idempotency-Key of a manual invoice.
+  idempotencyKey!: string | null;
   createdBy!: string | null;
   createdAt!: Date;
   updatedAt!: Date;
