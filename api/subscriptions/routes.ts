@@ -230,8 +230,8 @@ export const endSubscriptionRoute = route({
   async handler({ params, body, db, deps, tenantId, audit }) {
     const sub = await found(db, params.subscriptionId);
     if (sub.status === 'ended') throw conflict('A assinatura já foi encerrada.');
-    await temporalCall(deps, () => endSubscription(deps, tenantId, sub.id, body?.reason ?? 'Encerrada pela equipe.'));
-    await audit({ action: 'subscription.ended', entityType: 'subscription', entityId: sub.id, details: { reason: body?.reason ?? null } });
+    await temporalCall(deps, () => endSubscription(deps, tenantId, sub.id, body.reason));
+    await audit({ action: 'subscription.ended', entityType: 'subscription', entityId: sub.id, details: { reason: body.reason } });
     return { body: toSubscriptionView(await found(db, sub.id)) };
   },
 });

@@ -38,7 +38,7 @@ export const subscriptionListQuery = pageQuery
   .extend({ status: z.enum(SUBSCRIPTION_STATUSES).optional(), contactId: z.uuid().optional(), contractId: z.uuid().optional() })
   .strict();
 
-export const endSubscriptionBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict().optional();
+export const endSubscriptionBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
 
 export const subscriptionView = z.object({
   id: z.uuid(),
