@@ -77,7 +77,7 @@ describe('subscriptions on Temporal Schedules', () => {
     const firstDueDate = addCalendarDays(today(), 15);
     const created = await stack.api.post('/api/subscriptions', {
       token: t.admin.token,
-      body: { contactId, description: 'Plano semanal', amountCents: 49_90, cycle: 'WEEKLY', firstDueDate, issueDaysBeforeDue: 10, maxInvoices: 3 },
+      body: { contactId, description: 'Plano semanal', amountCents: 49_90, cycle: 'WEEKLY', firstDueDate, issueDaysBeforeDue: 10, maxInvoices: 4 },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const sub = created.body;
@@ -143,6 +143,9 @@ describe('subscriptions on Temporal Schedules', () => {
     assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
     assert.equal(resumed.body.status, 'active');
     assert.equal((await handle.describe()).state.paused, false);
+    // Resuming issues what came due for issue during the pause (the third's issue day is today).
+    invoices = await invoicesOf(stack, t.tenantId, sub.id);
+    assert.deepEqual(invoices.map((i) => i.sequence), [1, 2, 3]);
 
     const ended = await stack.api.post(`/api/subscriptions/${sub.id}/end`, { token: t.admin.token, body: { reason: 'Cliente cancelou' } });
     assert.equal(ended.status, 200, JSON.stringify(ended.body));
