@@ -178,6 +178,29 @@ describe('subscriptions on Temporal Schedules', () => {
     await assert.rejects(stack.deps.temporal.client.schedule.getHandle(created.body.scheduleId).describe(), ScheduleNotFoundError);
   });
 
+  it('a rent with its owner: the periods that fell due while paused are not charged on resume', async () => {
+    const contactId = await contact(stack, t.tenantId);
+    const created = await stack.api.post('/api/subscriptions', {
+      token: t.admin.token,
+      body: { contactId, description: 'Aluguel Rua A, 10', amountCents: 2000_00, cycle: 'WEEKLY', firstDueDate: addCalendarDays(today(), 12), issueDaysBeforeDue: 10, ownerName: 'Pedro Proprietário', ownerDocument: '529.982.247-25' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(created.body.owner, { name: 'Pedro Proprietário', document: '52998224725', pixKey: null, agencyFeePercent: 10, payoutDay: 10 });
+    assert.equal(created.body.maxInvoices, null);
+    const id = created.body.id;
+    assert.equal((await stack.api.post(`/api/subscriptions/${id}/pause`, { token: t.admin.token })).status, 200);
+    // Twenty days paused: the first (due 8 days ago) and the second (due yesterday) fell due.
+    await daysPass(stack, t.tenantId, id, 20);
+    const resumed = await stack.api.post(`/api/subscriptions/${id}/resume`, { token: t.admin.token });
+    assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
+    const invoices = await invoicesOf(stack, t.tenantId, id);
+    assert.deepEqual(invoices.map((i) => i.sequence), [3]);
+    assert.equal(dateOnly(invoices[0].dueDate), addCalendarDays(today(), 6));
+    assert.match(invoices[0].description, /Aluguel Rua A, 10 — vencimento/);
+    assert.equal((await subscriptionRow(stack, t.tenantId, id)).nextSequence, 4);
+    assert.equal((await stack.api.post(`/api/subscriptions/${id}/end`, { token: t.admin.token, body: { reason: 'Fim da locação' } })).status, 200);
+  });
+
   it('refuses bad terms with pt-BR field errors', async () => {
     const person = await contact(stack, t.tenantId, '52998224725');
     const company = await contact(stack, t.tenantId, '11222333000181');
