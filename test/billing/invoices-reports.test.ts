@@ -74,6 +74,18 @@ describe('invoices API', () => {
     const bad = await stack.api.get(`/api/invoices/${inv.id}?on=2025-02-30`, { token: t.admin.token });
     assert.equal(bad.status, 400);
 
+    // Its current charge at the gateway (written by the gateway's part) is shown with the invoice.
+    await withTenant(stack.deps.knex, t.tenantId, async (trx) =>
+      trx('gatewayCharges').insert({
+        id: randomUUID(), tenantId: t.tenantId, invoiceId: inv.id, provider: 'asaas', externalId: `pay_${randomUUID().slice(0, 8)}`, valueCents: 100_00, dueDate,
+        invoiceUrl: 'https://sandbox.asaas.com/i/abc', boletoLine: '34191.79001 01043.510047 91020.150008 1 10010000010000', pixPayload: '00020126580014br.gov.bcb.pix0136abc5204000053039865406100.005802BR',
+      }),
+    );
+    const withCharge = await stack.api.get(`/api/invoices/${inv.id}`, { token: t.admin.token });
+    assert.equal(withCharge.body.charge.boletoLine, '34191.79001 01043.510047 91020.150008 1 10010000010000');
+    assert.equal(withCharge.body.charge.invoiceUrl, 'https://sandbox.asaas.com/i/abc');
+    assert.equal(withCharge.body.amountDueOn, null);
+
     const page = await stack.api.get(`/api/invoices/${inv.id}/document`, { token: t.admin.token });
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
@@ -83,6 +95,9 @@ describe('invoices API', () => {
     assert.match(page.body, /Carla &lt;Cliente&gt;/);
     assert.match(page.body, /529\.982\.247-25/);
     assert.ok(!page.body.includes('<b>'), 'escaped');
+    assert.match(page.body, /34191\.79001 01043\.510047/);
+    assert.match(page.body, /br\.gov\.bcb\.pix/);
+    assert.match(page.body, /Código Civil, art\. 354/);
 
     const listed = await stack.api.get(`/api/invoices?origin=manual&contactId=${contactId}&dueFrom=${dueDate}&dueTo=${dueDate}`, { token: t.admin.token });
     assert.equal(listed.status, 200);

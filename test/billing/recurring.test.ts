@@ -9,6 +9,7 @@ import { withTenant } from '../../db/tenant-scope';
 import { nextDueDate } from '../../domain/billing-cycle';
 import { dateOnly, todayIn } from '../../domain/contract-template';
 import { addCalendarDays } from '../../domain/late-charges';
+import { EntityIdKey, EntityTypeKey, TenantIdKey } from '../../domain/search-attributes';
 import { dunningWorkflowId } from '../../workflows/dunning';
 import { billingScheduleId } from '../../workflows/invoice-issuing';
 import { provisionTenant, superAdmin, type TenantFixture } from '../support/fixtures';
@@ -114,6 +115,12 @@ describe('subscriptions on Temporal Schedules', () => {
     assert.equal(dateOnly(invoices[0].dueDate), anchor);
     assert.equal(invoices[0].workflowId, dunningWorkflowId(t.tenantId, invoices[0].id));
     assert.ok(await running(stack, invoices[0].workflowId), 'its dunning workflow runs');
+
+    // The firing's workflow is found by the subscription's search attributes.
+    const fired = await stack.deps.temporal.client.workflow.getHandle(firstRun).describe();
+    assert.equal(fired.typedSearchAttributes.get(EntityTypeKey), 'subscription');
+    assert.equal(fired.typedSearchAttributes.get(EntityIdKey), sub.id);
+    assert.equal(fired.typedSearchAttributes.get(TenantIdKey), t.tenantId);
 
     // The same period fired again: nothing twice.
     await fire(stack, sub.scheduleId);
