@@ -6,7 +6,7 @@ import { withTenant } from '../../db/tenant-scope';
 import { todayIn } from '../../domain/contract-template';
 import { addCalendarDays, amountDue } from '../../domain/late-charges';
 import { dunningWorkflowId } from '../../workflows/dunning';
-import { provisionTenant, superAdmin, type TenantFixture } from '../support/fixtures';
+import { addApiKey, provisionTenant, superAdmin, type TenantFixture } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 
 // The invoices API (manual invoices with their dunning, the amount due on any date, the rule and
@@ -127,6 +127,18 @@ describe('invoices API', () => {
     const login = await stack.api.post('/api/auth/login', { body: { email, password: 'senha-forte-123' } });
     const list = await stack.api.get('/api/invoices', { token: login.body.accessToken });
     assert.equal(list.status, 403);
+    // Automations by scope: reading is not writing.
+    const reader = await addApiKey(stack, t, ['invoices:read']);
+    assert.equal((await stack.api.get('/api/invoices', { apiKey: reader.key })).status, 200);
+    assert.equal((await stack.api.get('/api/billing/reports/aging', { apiKey: reader.key })).status, 200);
+    const contactId = await contact(stack, t.tenantId);
+    const body = { contactId, description: 'Taxa', amountCents: 10_00, dueDate: today() };
+    assert.equal((await stack.api.post('/api/invoices', { apiKey: reader.key, body })).status, 403);
+    const writer = await addApiKey(stack, t, ['invoices:write', 'subscriptions:write']);
+    assert.equal((await stack.api.post('/api/invoices', { apiKey: writer.key, body })).status, 201);
+    const sub = await stack.api.post('/api/subscriptions', { apiKey: writer.key, body: { contactId, description: 'Plano', amountCents: 10_00, cycle: 'MONTHLY', firstDueDate: addCalendarDays(today(), 40) } });
+    assert.equal(sub.status, 201, JSON.stringify(sub.body));
+    assert.equal((await stack.api.post(`/api/subscriptions/${sub.body.id}/end`, { apiKey: writer.key, body: { reason: 'teste' } })).status, 200);
   });
 });
 
