@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Subscription } from '../../db/models';
+import { issueDate } from '../../domain/billing-cycle';
 import { BILLING_CYCLES, BILLING_TYPES, SUBSCRIPTION_STATUSES } from '../../domain/billing-statuses';
 import { normalizeTaxId } from '../../domain/tax-id';
 import { calendarDate, centavos, iso, percent } from '../invoices/fields';
@@ -54,6 +55,8 @@ export const subscriptionView = z.object({
   firstDueDate: z.string(),
   nextDueDate: z.string(),
   nextSequence: z.number().int(),
+  // The day the next invoice is issued (null once ended).
+  nextIssueDate: z.string().nullable(),
   maxInvoices: z.number().int().nullable(),
   issueDaysBeforeDue: z.number().int(),
   status: z.enum(SUBSCRIPTION_STATUSES),
@@ -79,6 +82,7 @@ export const toSubscriptionView = (s: Subscription): z.infer<typeof subscription
   firstDueDate: s.firstDueDate,
   nextDueDate: s.nextDueDate,
   nextSequence: s.nextSequence,
+  nextIssueDate: s.status === 'ended' ? null : issueDate(s.nextDueDate, s.issueDaysBeforeDue),
   maxInvoices: s.maxInvoices,
   issueDaysBeforeDue: s.issueDaysBeforeDue,
   status: s.status,

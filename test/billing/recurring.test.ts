@@ -85,6 +85,7 @@ describe('subscriptions on Temporal Schedules', () => {
     assert.equal(sub.scheduleId, billingScheduleId(t.tenantId, sub.id));
     assert.equal(sub.status, 'active');
     assert.equal(sub.nextSequence, 1);
+    assert.equal(sub.nextIssueDate, addCalendarDays(firstDueDate, -10));
     assert.deepEqual(await invoicesOf(stack, t.tenantId, sub.id), []);
 
     const handle = stack.deps.temporal.client.schedule.getHandle(sub.scheduleId);
