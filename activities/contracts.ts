@@ -3,10 +3,12 @@ import { Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { appendContractEvent } from '../db/contract-evidence';
 import { resolveContactId } from '../db/contacts';
-import { BillingHandoff, Contract, ContractDocument, ContractEvent, ContractSigner } from '../db/models';
+import { BillingHandoff, Contract, ContractDocument, ContractEvent, ContractSigner, Subscription } from '../db/models';
 import { readTenantSettings } from '../db/tenant-settings';
 import { withTenant } from '../db/tenant-scope';
 import { SYSTEM_ACTOR, type Actor } from '../domain/actor';
+import { billingTermsDefaults, isConsumerDocument, parseBillingTerms } from '../domain/billing-terms';
+import { todayIn } from '../domain/contract-template';
 import { SIGNING_TEMPLATES, signingUrl, type SignerTurn } from '../domain/contract-signing';
 import { DEFAULT_TENANT_SETTINGS } from '../domain/tenant-settings';
 import type { ContractStatus, SigningOrder } from '../domain/sales-statuses';
@@ -17,6 +19,7 @@ import { sha256Hex, verifySealedPdf } from '../infra/pdf/verify';
 import { newSecret, sha256 } from '../infra/secret-tokens';
 import { contractWorkflowId } from '../workflows/contract-signing/definitions';
 import { startAutomationEvent } from './automation-events';
+import { endSubscription, insertSubscription, startSubscriptionBilling } from './billing-schedules';
 import { contractDocumentText } from './contract-render';
 import { sendToContact } from './contact-messaging';
 import { realtimeOf, type ActivityDeps } from './deps';
@@ -315,28 +318,70 @@ export function contractActivities(deps: ActivityDeps) {
       await moveLeadStage(deps, { tenantId: a.tenantId, leadId: contract.leadId, stage: 'won', actor: SYSTEM_ACTOR, reason: 'Contrato assinado.', onlyForward: true });
     },
 
-    // THE HAND-OFF TO BILLING. The billing process replaces this body with its real start (a
-    // subscription, the invoices); the name, the input and the idempotency on the contract stay.
+    // THE HAND-OFF TO BILLING: the contract's billing terms become its subscription (one per
+    // contract, however often this is retried) with max_invoices = the installments (none when
+    // recurring), its schedule, and at once the invoices already due, so a signed contract has its
+    // first invoice immediately. billing_handoffs keeps the reference ({ subscriptionId }).
     async startContractBilling(a: ContractRef): Promise<{ status: string }> {
-      return withTenant(knex, a.tenantId, async (trx) => {
+      const prepared = await withTenant(knex, a.tenantId, async (trx) => {
         const contract = await Contract.query(trx).findById(a.contractId);
         if (!contract) throw new Error(`contract ${a.contractId} not found`);
         await trx('billing_handoffs')
           .insert({ tenantId: a.tenantId, contractId: a.contractId, status: 'requested', totalCents: contract.totalCents, terms: JSON.stringify(contract.billingTerms ?? {}) })
           .onConflict('contractId')
           .ignore();
-        await BillingHandoff.query(trx).patch({ status: 'started', startedAt: new Date() }).where({ contractId: a.contractId, status: 'requested' });
-        const handoff = await BillingHandoff.query(trx).findById(a.contractId);
-        return { status: handoff?.status ?? 'requested' };
+        const handoff = await BillingHandoff.query(trx).findById(a.contractId).forUpdate();
+        if (handoff?.status === 'cancelled') return { status: 'cancelled' as string, sub: null, timeZone: '' };
+        const settings = await settingsOf(trx, a.tenantId);
+        let sub = await Subscription.query(trx).where({ contractId: a.contractId }).first();
+        if (!sub) {
+          const contact = await trx('contacts').where({ id: contract.contactId }).first('document');
+          const parsed = parseBillingTerms(contract.billingTerms ?? {}, {
+            totalCents: contract.totalCents,
+            today: todayIn(settings.timeZone, new Date()),
+            consumer: isConsumerDocument(contact?.document ?? null),
+            defaults: billingTermsDefaults(settings),
+          });
+          // Checked when the contract was created; only a tenant default changed since can fail
+          // here, and the hand-off is retried until the setting is fixed.
+          if (!parsed.ok) throw new Error(`contract ${a.contractId} billing terms: ${parsed.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+          const t = parsed.terms;
+          sub = await insertSubscription(trx, {
+            tenantId: a.tenantId,
+            contactId: contract.contactId,
+            contractId: contract.id,
+            description: contract.title,
+            amountCents: t.amountCents,
+            firstAmountCents: t.firstAmountCents,
+            cycle: t.cycle,
+            billingType: t.billingType,
+            finePercent: t.finePercent,
+            monthlyInterestPercent: t.monthlyInterestPercent,
+            firstDueDate: t.firstDueDate,
+            maxInvoices: t.maxInvoices,
+            issueDaysBeforeDue: t.issueDaysBeforeDue,
+            owner: t.owner,
+            createdBy: contract.createdBy ?? null,
+          });
+        }
+        await BillingHandoff.query(trx)
+          .patch({ status: 'started', startedAt: new Date(), billingReference: { subscriptionId: sub.id } })
+          .where({ contractId: a.contractId, status: 'requested' });
+        return { status: 'started', sub, timeZone: settings.timeZone };
       });
+      if (prepared.sub && prepared.sub.status === 'active') await startSubscriptionBilling(deps, prepared.sub, prepared.timeZone);
+      return { status: prepared.status };
     },
 
-    // Compensation: what billing created for this contract is undone; its reference is kept.
+    // Compensation: the contract's subscription ends and its schedule is deleted; its reference is
+    // kept. Invoices already issued are left to their own dunning (staff cancel them if they must).
     async cancelContractBilling(a: ContractRef): Promise<void> {
-      await withTenant(knex, a.tenantId, async (trx) => {
+      const sub = await withTenant(knex, a.tenantId, async (trx) => {
         const changed = await BillingHandoff.query(trx).patch({ status: 'cancelled', cancelledAt: new Date() }).where({ contractId: a.contractId }).whereNot({ status: 'cancelled' });
         if (changed) await appendContractEvent(trx, { tenantId: a.tenantId, contractId: a.contractId, type: 'billing_cancelled' });
+        return Subscription.query(trx).where({ contractId: a.contractId }).first();
       });
+      if (sub) await endSubscription(deps, a.tenantId, sub.id, 'Contrato cancelado.');
     },
 
     async activateContract(a: ContractRef): Promise<void> {

@@ -1,6 +1,7 @@
 import { appointmentActivities } from './appointments';
 import { automationActivities } from './automation-events';
 import { billingGatewayActivities } from './billing-gateway';
+import { billingScheduleActivities } from './billing-schedules';
 import { channelActivities } from './channels';
 import { contractActivities } from './contracts';
 import { conversationActivities } from './conversations';
@@ -38,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     contracts: contractActivities(deps),
     billingGateway: billingGatewayActivities(deps),
     dunning: dunningActivities(deps),
+    billingSchedules: billingScheduleActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -58,6 +60,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.contracts,
     ...factories.billingGateway,
     ...factories.dunning,
+    ...factories.billingSchedules,
   });
 }
 

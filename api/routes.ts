@@ -4,6 +4,7 @@ import { assistantRoutes } from './assistant/routes';
 import { auditRoutes } from './audit/routes';
 import { automationRoutes } from './automations/routes';
 import { billingGatewayRoutes } from './billing-gateway/routes';
+import { billingReportRoutes } from './billing-reports/routes';
 import { catalogRoutes } from './catalog/routes';
 import { collectionRoutes } from './collections/routes';
 import { contactRoutes } from './contacts/routes';
@@ -12,15 +13,18 @@ import { contractTemplateRoutes } from './contract-templates/routes';
 import { contractRoutes } from './contracts/routes';
 import { conversationRoutes } from './conversations/routes';
 import { dunningRoutes } from './dunning/routes';
+import { invoiceRoutes } from './invoices/routes';
 import { leadFormRoutes } from './lead-forms/routes';
 import { leadRoutes } from './leads/routes';
 import { cadenceRoutes } from './cadences/routes';
 import { nurturingRoutes } from './nurturing/routes';
 import { paymentRoutes } from './payments/routes';
+import { payoutRoutes } from './payouts/routes';
 import { proposalRoutes } from './proposals/routes';
 import { publicSigningRoutes } from './public-signing/routes';
 import type { RouteDefinition } from './route';
 import { settingsRoutes } from './settings/routes';
+import { subscriptionRoutes } from './subscriptions/routes';
 import { taskRoutes } from './tasks/routes';
 import { tenantRoutes } from './tenants/routes';
 import { userRoutes } from './users/routes';
@@ -57,4 +61,9 @@ export const apiRoutes: RouteDefinition[] = [
   ...paymentRoutes,
   ...dunningRoutes,
   ...collectionRoutes,
+  // Billing (issue 9): recurring billing, invoices, reports and owner payouts.
+  ...subscriptionRoutes,
+  ...invoiceRoutes,
+  ...billingReportRoutes,
+  ...payoutRoutes,
 ];

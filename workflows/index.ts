@@ -6,3 +6,4 @@ export { tenantProvisioning } from './provisioning';
 export { leadNurturing } from './nurturing';
 export { appointment } from './appointment';
 export { dunning } from './dunning';
+export { issueSubscriptionInvoices } from './invoice-issuing';

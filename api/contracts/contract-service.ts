@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { readTenantSettings } from '../../db/tenant-settings';
+import { billingTermsDefaults, isConsumerDocument, parseBillingTerms } from '../../domain/billing-terms';
+import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
 import { appendContractEvent } from '../../db/contract-evidence';
 import { Contract, ContractSigner, ContractTemplate } from '../../db/models';
 import { isUniqueViolation, withTenant } from '../../db/tenant-scope';
 import type { Actor } from '../../domain/actor';
-import { DEFAULT_CONTRACT_TEMPLATE } from '../../domain/contract-template';
+import { DEFAULT_CONTRACT_TEMPLATE, todayIn } from '../../domain/contract-template';
 import type { SigningOrder } from '../../domain/sales-statuses';
 import { contractSigningStart, contractWorkflowId, type ContractSigningOptions } from '../../workflows/contract-signing';
 import type { ApiDeps } from '../deps';
-import { conflict, notFound } from '../problem';
+import { badRequest, conflict, notFound } from '../problem';
 import { startWorkflow } from '../workflow-calls';
 import { nextNumber } from '../../db/numbering';
 
@@ -41,8 +45,9 @@ export async function createContract(deps: ApiDeps, tenantId: string, actor: Act
   let contract: Contract;
   try {
     contract = await withTenant(deps.knex, tenantId, async (trx) => {
-      const contact = await trx('contacts').where({ id: spec.contactId }).first('id');
+      const contact = await trx('contacts').where({ id: spec.contactId }).first('id', 'document');
       if (!contact) throw notFound('Contato não encontrado.');
+      await checkBillingTerms(trx, tenantId, spec, contact.document ?? null);
       // A foreign key does not see row-level security: the lead is looked up in this tenant first.
       if (spec.leadId && !(await trx('leads').where({ id: spec.leadId }).first('id'))) throw notFound('Lead não encontrado.');
       if (spec.templateId && !(await ContractTemplate.query(trx).findById(spec.templateId))) throw notFound('Modelo de contrato não encontrado.');
@@ -93,6 +98,24 @@ export async function createContract(deps: ApiDeps, tenantId: string, actor: Act
   }
   await startContractSigning(deps, contract, spec.options);
   return contract;
+}
+
+// The terms billing will read at the hand-off, checked now so a contract that could never be
+// billed is refused before anyone signs it (CDC art. 52 §1 among them).
+async function checkBillingTerms(trx: Knex.Transaction, tenantId: string, spec: ContractSpec, document: string | null): Promise<void> {
+  const settings = (await readTenantSettings(trx, tenantId))?.settings ?? DEFAULT_TENANT_SETTINGS;
+  const parsed = parseBillingTerms(spec.billingTerms ?? {}, {
+    totalCents: spec.totalCents,
+    today: todayIn(settings.timeZone, new Date()),
+    consumer: isConsumerDocument(document),
+    defaults: billingTermsDefaults(settings),
+  });
+  if (!parsed.ok) {
+    throw badRequest(
+      'Condições de cobrança inválidas: ' + parsed.issues.map((i) => i.message).join('; ') + '.',
+      parsed.issues.map((i) => ({ path: ['body', 'billingTerms', ...i.path].join('.'), message: i.message })),
+    );
+  }
 }
 
 export async function startContractSigning(deps: ApiDeps, contract: Contract, options?: ContractSigningOptions): Promise<void> {

@@ -298,5 +298,18 @@ export const billing: Migration = {
     await knex.raw(`
       ALTER TABLE gateway_events ADD COLUMN delivery_plan jsonb;
     `);
+
+    // --- Added by helper C (recurring billing) ------------------------------------------------
+    // A contract's total split in installments leaves a remainder: it goes on the first invoice,
+    // whose amount then differs from the others'. Null: the first is like the rest.
+    await knex.raw(`
+      ALTER TABLE subscriptions ADD COLUMN first_amount_cents bigint CHECK (first_amount_cents > 0);
+      -- An automation's Idempotency-Key on POST /api/invoices and /api/subscriptions names one
+      -- creation: its retry finds the row the first call made.
+      ALTER TABLE subscriptions ADD COLUMN idempotency_key text;
+      CREATE UNIQUE INDEX subscriptions_idempotency ON subscriptions (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      ALTER TABLE invoices ADD COLUMN idempotency_key text;
+      CREATE UNIQUE INDEX invoices_idempotency ON invoices (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+    `);
   },
 };

@@ -54,7 +54,7 @@ export class GatewayCustomer extends Model {
 
 export class Subscription extends Model {
   override $parseDatabaseJson(json: Record<string, unknown>) {
-    return fromDb(super.$parseDatabaseJson(json), ['amountCents', 'finePercent', 'monthlyInterestPercent', 'agencyFeePercent'], ['firstDueDate', 'nextDueDate']);
+    return fromDb(super.$parseDatabaseJson(json), ['amountCents', 'firstAmountCents', 'finePercent', 'monthlyInterestPercent', 'agencyFeePercent'], ['firstDueDate', 'nextDueDate']);
   }
   static override tableName = 'subscriptions';
   id!: string;
@@ -63,6 +63,9 @@ export class Subscription extends Model {
   contractId!: string | null;
   description!: string;
   amountCents!: number;
+  // The first invoice's amount when it differs (a split total's remainder); added by 004's helper C block.
+  firstAmountCents!: number | null;
+  idempotencyKey!: string | null;
   cycle!: BillingCycle;
   billingType!: BillingType;
   finePercent!: number;
@@ -116,6 +119,8 @@ export class Invoice extends Model {
   cancelReason!: string | null;
   dunningStage!: DunningStage | null;
   workflowId!: string;
+  // Added by 004's helper C block: the automation's Idempotency-Key of a manual invoice.
+  idempotencyKey!: string | null;
   createdBy!: string | null;
   createdAt!: Date;
   updatedAt!: Date;

@@ -67,6 +67,8 @@ const BODIES: Record<string, unknown> = {
   'POST /invoices/:invoiceId/renegotiate': { installments: [{ dueDate: addCalendarDays(TOMORROW, 30), amountCents: 1_000 }] },
   'POST /invoices/:invoiceId/cancel': { reason: 'teste' },
   'POST /collections/:collectionId/resolve': { outcome: 'other' },
+  // Billing: the subscription is paused, resumed and ended in that order (the routes' order).
+  'POST /subscriptions/:subscriptionId/end': { reason: 'teste' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -122,6 +124,7 @@ describe('cross-tenant isolation matrix', () => {
       Object.assign(ids[name], await nurturingMatrixFixtures(stack, t));
       // Billing: invoices whose runs wait weeks for their first reminder, and queue items.
       Object.assign(ids[name], await dunningMatrixFixtures(stack, t.tenantId));
+      await billingFixtures(name, t);
     }
   });
   after(() => stack.stop());
@@ -155,6 +158,23 @@ describe('cross-tenant isolation matrix', () => {
       withTenant(stack.deps.knex, t.tenantId, async (trx) =>
         trx('messages').join('conversations', 'conversations.id', 'messages.conversationId').where({ 'conversations.contactId': contactId, 'messages.direction': 'outbound', 'messages.status': 'accepted' }).first(),
       ),
+    );
+  }
+
+  // Billing: a subscription (its first invoice weeks away, so nothing is issued during the
+  // matrix), a manual invoice and an owner payout of it.
+  async function billingFixtures(name: 'A' | 'B', t: TenantFixture) {
+    const firstDueDate = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+    const sub = await stack.api.post('/api/subscriptions', { token: t.admin.token, body: { contactId: ids[name].contactId, description: 'Plano', amountCents: 100_00, cycle: 'MONTHLY', firstDueDate } });
+    assert.equal(sub.status, 201, JSON.stringify(sub.body));
+    ids[name].subscriptionId = sub.body.id;
+    const dueDate = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
+    const invoice = await stack.api.post('/api/invoices', { token: t.admin.token, body: { contactId: ids[name].contactId, description: 'Taxa', amountCents: 50_00, dueDate } });
+    assert.equal(invoice.status, 201, JSON.stringify(invoice.body));
+    ids[name].invoiceId = invoice.body.id;
+    ids[name].payoutId = randomUUID();
+    await withTenant(stack.deps.knex, t.tenantId, async (trx) =>
+      trx('ownerPayouts').insert({ id: ids[name].payoutId, tenantId: t.tenantId, invoiceId: invoice.body.id, ownerName: 'Dono', ownerDocument: '52998224725', referenceMonth: '2025-07', grossCents: 50_00, feePercent: 10, feeCents: 5_00, netCents: 45_00, dueDate }),
     );
   }
 

@@ -1,0 +1,3 @@
+export * from './definitions';
+export { issueSubscriptionInvoicesStart } from './start';
+export { issueSubscriptionInvoices } from './workflow';
