@@ -12,6 +12,7 @@ import { redisReachable } from '../infra/redis';
 import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
 import { FakeAsaas } from './sandbox/asaas';
 import { FakeGraphApi, templateTexts, type SentMessage } from './sandbox/graph-api';
+import { seedDemoBilling } from './lib/demo-billing';
 import { seedDemoSales } from './lib/demo-sales';
 import { demoSettings, demoWhatsAppIds, ensureDemoTenant, sandboxPort } from './lib/demo-tenant';
 import { localSecrets, type LocalSecrets } from './lib/local-secrets';
@@ -58,6 +59,7 @@ async function main() {
   }
 
   // Without a payment gateway to talk to, charges go to a local stand-in for Asaas.
+  let asaasSandbox: FakeAsaas | null = null;
   let gatewayLine = `Gateway       Asaas at ${env.ASAAS_BASE_URL ?? '(the account environment’s host)'}`;
   if (!env.ASAAS_BASE_URL) {
     const asaas = new FakeAsaas({
@@ -68,6 +70,7 @@ async function main() {
     await asaas.start({ port, host: '127.0.0.1' });
     supervisor.add('asaas sandbox', () => asaas.stop());
     env.ASAAS_BASE_URL = asaas.url;
+    asaasSandbox = asaas;
     const control = asaas.url.replace(/\/v3$/, '/_sandbox');
     gatewayLine = [
       `Gateway       local Asaas sandbox at ${asaas.url} (set ASAAS_BASE_URL to use Asaas)`,
@@ -133,10 +136,12 @@ async function main() {
   const knex = createKnex(db.appUrl, 2);
   let demoNumber: string | null;
   let salesLines: string[] = [];
+  let billingLines: string[] = [];
   try {
     await ensurePlatformAdmin(knex, demo.platformAdmin);
     demoNumber = (await ensureDemoTenant(knex, apiUrl, demo, say)).phoneNumberId;
     if (demoNumber) salesLines = await seedDemoSales(apiUrl, demo, say);
+    if (demoNumber) billingLines = await seedDemoBilling(apiUrl, demo, asaasSandbox, say);
   } finally {
     await knex.destroy();
   }
@@ -158,6 +163,7 @@ async function main() {
       `  Platform admin (SUPER_ADMIN)   ${demo.platformAdmin.email} / ${demo.platformAdmin.password}`,
       `  Demo tenant "${demo.tenant.slug}" admin   ${demo.tenant.adminEmail} / ${demo.tenant.adminPassword}`,
       ...salesLines.map((l) => `  ${l}`),
+      ...billingLines.map((l) => `  ${l}`),
       '',
       ...notes.map((n) => `  Note: ${n}`),
       '',

@@ -26,8 +26,9 @@ import {
 // The people leads belong to, and their consent ledger (LGPD art. 8): grants and withdrawals
 // are appended, never edited; withdrawing is free and takes effect at once.
 
-const readers = { roles: [...SALES_ROLES, 'ATTENDANT' as const], scopes: ['leads:read' as const] };
-const writers = { roles: SALES_ROLES, scopes: ['leads:write' as const] };
+// Finance works with the same people as customers: their CPF/CNPJ for a charge, "do not contact".
+const readers = { roles: [...SALES_ROLES, 'ATTENDANT' as const, 'FINANCE' as const], scopes: ['leads:read' as const] };
+const writers = { roles: [...SALES_ROLES, 'FINANCE' as const], scopes: ['leads:write' as const] };
 
 async function contactRow(db: Knex.Transaction, id: string): Promise<Contact> {
   const row = await Contact.query(db).findById(id);

@@ -112,7 +112,8 @@ export async function seedDemoSales(apiUrl: string, demo: DemoSettings, say: (m:
   }
 }
 
-async function request(apiUrl: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<Reply> {
+// Also the billing demo's: one way to call the API as staff.
+export async function request(apiUrl: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<Reply> {
   const res = await fetch(`${apiUrl}${path}`, {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },

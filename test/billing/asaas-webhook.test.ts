@@ -84,7 +84,7 @@ describe('Asaas webhook', () => {
     assert.equal(r.invoice.status, 'paid');
     assert.equal(r.invoice.paidCents, 10_000);
     assert.deepEqual(r.charges.map((c) => [c.status, c.current]), [['received', false]]);
-    // The skeleton dunning run ends on the first signal it gets.
+    // A paid invoice ends its dunning run.
     await until('dunning run signalled', async () => (await status(workflowId)) === 'COMPLETED');
 
     assert.equal(await stack.asaas.redeliver(events[1]!), 200);

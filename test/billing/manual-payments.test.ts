@@ -70,7 +70,11 @@ describe('manual payments and owner payouts', () => {
     assert.equal(r.payments.length, 1);
     assert.equal(r.payments[0]!.recordedBy, finance.id);
     assert.equal(r.invoice.paidCents, 4_000);
-    await until('dunning run signalled', async () => (await stack.deps.temporal.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED');
+    // The run heard of the partial payment (it writes it on the invoice's timeline) and goes on.
+    await until('dunning run signalled', () =>
+      withTenant(stack.deps.knex, t.tenantId, async (trx) => trx('dunning_events').where({ invoiceId: inv.id, type: 'payment', stepKey: `payment:${first.body.payment.id}` }).first()),
+    );
+    assert.equal((await stack.deps.temporal.client.workflow.getHandle(workflowId).describe()).status.name, 'RUNNING');
 
     const list = await stack.api.get(`/api/invoices/${inv.id}/payments`, { token: finance.token });
     assert.equal(list.status, 200);
@@ -80,6 +84,7 @@ describe('manual payments and owner payouts', () => {
     const rest = await pay(inv.id, { amountCents: 6_000, paidOn: today(), method: 'cash' });
     assert.equal(rest.status, 201);
     assert.equal(rest.body.invoice.status, 'paid');
+    await until('the paid invoice ends its run', async () => (await stack.deps.temporal.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED');
   });
 
   it('a paid rent makes its owner payout due; a refund cancels a payout still due', async () => {

@@ -7,7 +7,6 @@ import {
   log,
   proxyActivities,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
@@ -189,11 +188,8 @@ export async function dunning(input: DunningInput): Promise<DunningStage> {
     stage = outcome;
     if (outcome !== 'paid') return;
     await store.settleDunning({ ...ref, outcome: 'paid', today: today(), stepKey: endKey('paid') });
-    // A payment confirmation is not collection, but it keeps the same contact rules.
-    const now = Date.now();
-    const opening = isWithinCollectionWindow(settings!, now) ? now : nextCollectionMoment(settings!, now)?.getTime() ?? null;
-    if (opening === null) return;
-    if (opening > now) await sleep(Math.min(opening - now, MAX_TIMER_MS));
+    // A payment confirmation is not collection: it answers the customer's own act at once (the
+    // collection window does not hold it), still never to a contact flagged "do not contact".
     await send('payment_confirmed', endKey('payment_confirmed'), 'paid');
   }
 
