@@ -230,7 +230,9 @@ export function dunningActivities(deps: ActivityDeps) {
         };
         if (contact.doNotContact) return skip('do_not_contact');
         if (!contact.waId) return skip('no_channel');
-        const notice = collectionNotice(a.kind, { customerName: contact.name ?? contact.profileName ?? null, invoiceNumber: inv.number, amountDueCents: due.totalCents, dueDate: inv.dueDate, paymentLink: charge?.invoiceUrl ?? null }, read.settings.billing);
+        const notice = collectionNotice(a.kind, { customerName: contact.name ?? contact.profileName ?? null, invoiceNumber: inv.number, ...(a.kind === 'payment_confirmed'
+            ? { amountDueCents: inv.paidCents, paymentLink: 'Pagamento recebido; nenhuma ação é necessária.' }
+            : { amountDueCents: due.totalCents, paymentLink: charge?.invoiceUrl ?? null }), dueDate: inv.dueDate }, read.settings.billing);
         if ('skipped' in notice) return skip(notice.skipped, notice.problems ? { problems: notice.problems } : {});
         return { send: { contactId: inv.contactId, content: notice.content, parameters: notice.parameters, amountDueCents: due.totalCents } };
       });

@@ -32,6 +32,7 @@ export const ddmmyyyy = (date: string) => date.split('-').reverse().join('/');
 
 // The body parameters, in the order every collection template declares them:
 // {{1}} name, {{2}} invoice number, {{3}} amount due today, {{4}} due date, {{5}} payment link, {{6}} creditor.
+// The payment confirmation fills {{3}} with the amount paid and {{5}} with a line saying nothing is due.
 export function noticeParameters(f: NoticeFacts, creditor: string): string[] {
   return [
     f.customerName?.trim() || 'cliente',

@@ -83,7 +83,7 @@ export async function seedDemoBilling(apiUrl: string, demo: DemoSettings, asaas:
 
     // The deposit's run creates its charge at the gateway first: wait for its id, for the curl below.
     const charge = await waitForCharge(call, String(deposit.id));
-    say(`Seeded the billing demo: invoice nº ${String(deposit.number)} for Ana (due in 3 days; its reminder goes out now, inside the collection window), Bruno's rent ${String(rent.id)}.`);
+    say(`Seeded the billing demo: invoice nº ${String(deposit.number)} for Ana (due in 3 days; its reminder waits for the collection window: weekdays 08–20h, Saturday 08–14h), Bruno's rent ${String(rent.id)}.`);
     const control = asaas ? asaas.url.replace(/\/v3$/, '/_sandbox') : null;
     return [
       `Billing demo  finance ${DEMO_BILLING.finance.email} / ${DEMO_BILLING.finance.password}; invoice ${String(deposit.id)} (Ana, R$ 12.750,00)`,
