@@ -9,6 +9,7 @@ import { conversationWorkflowId } from '../../workflows/conversation';
 import { nurturingWorkflowId } from '../../workflows/nurturing/definitions';
 import { metaEnvelope, templateQuickReply } from '../fakes/meta-payloads';
 import { recordHistory } from '../support/histories';
+import { createCadence, send } from './nurturing-support';
 import { startStack, type TestStack } from '../support/stack';
 import { guestPhone, guestSays, postWebhook, setTenantSettings, until, whatsappTenant, type WhatsAppTenant } from '../support/whatsapp';
 
@@ -122,6 +123,9 @@ describe('leads over WhatsApp', () => {
 
   it('an unknown contact’s first message opens a whatsapp lead when the tenant turns it on, and not otherwise', async () => {
     const on = await whatsappTenant(stack, { sales: { ...DEFAULT_TENANT_SETTINGS.sales, leadFromWhatsApp: true } });
+    // A default cadence that waits, so the lead's nurturing is still running when the second
+    // message comes (without one it ends at once, and whether it heard the reply was a race).
+    await createCadence(stack, on.admin.token, [{ type: 'wait', businessDays: 5 }, send('retorno', 0, 'utility')], true);
     const waId = guestPhone();
     await guestSays(stack, on, waId, 'Oi! Vi o anúncio do Onix, ainda está disponível?');
     const lead = await until('lead opened', async () =>
