@@ -16,6 +16,7 @@ import { issueSubscriptionInvoicesStart } from '../workflows/invoice-issuing/sta
 import { startAutomationEvent } from './automation-events';
 import { realtimeOf, type ActivityDeps } from './deps';
 import { startOnce } from './temporal-calls';
+import { invoiceUpdatedEvent } from '../domain/realtime-events';
 
 // Recurring billing: a subscription (a signed contract's installments, a rent, a plan) and its
 // ONE Temporal Schedule, `billing:{tenant}:{subscription}`, in the tenant's time zone. The
@@ -219,7 +220,7 @@ export async function issueDueInvoices(deps: BillingDeps, a: IssueSubscriptionIn
   if (result.ended) await deleteBillingSchedule(deps, result.sub.scheduleId);
   for (const { inv, due } of result.cards) {
     await startAutomationEvent(deps, a.tenantId, `invoice:${inv.id}:created`, 'invoice.created', invoiceEventData(inv));
-    await realtimeOf(deps).emit({ tenantId: a.tenantId, roles: BILLING_ROLES }, 'invoice:updated', invoiceCard(a.tenantId, inv, due.totalCents));
+    await realtimeOf(deps).emit({ tenantId: a.tenantId, roles: BILLING_ROLES }, 'invoice:updated', invoiceUpdatedEvent(inv, due.totalCents));
   }
   return { invoiceIds: result.issued.map((i) => i.id), status: result.status };
 }
@@ -240,21 +241,6 @@ export function invoiceEventData(inv: Invoice): Record<string, unknown> {
   };
 }
 
-export function invoiceCard(tenantId: string, inv: Invoice, amountDueTodayCents: number) {
-  return {
-    tenantId,
-    invoiceId: inv.id,
-    number: inv.number,
-    contactId: inv.contactId,
-    status: inv.status,
-    amountCents: inv.amountCents,
-    paidCents: inv.paidCents,
-    amountDueTodayCents,
-    dueDate: inv.dueDate,
-    dunningStage: inv.dunningStage,
-    updatedAt: new Date(inv.updatedAt).toISOString(),
-  };
-}
 
 // A new subscription's schedule, then what is due already (a contract signed today has its
 // first invoice at once, not at the next firing).

@@ -10,7 +10,7 @@ import type { CollectionOutcome, DunningEventType, DunningStage, InvoiceStatus }
 import { collectionNotice, type NoticeKind } from '../domain/collection-notice';
 import type { PaymentOn } from '../domain/late-charges';
 import { PERMANENT_FAILURE_TYPES } from '../domain/permanent-failures';
-import type { CollectionUpdatedEvent } from '../domain/realtime-events';
+import { invoiceUpdatedEvent, type CollectionUpdatedEvent } from '../domain/realtime-events';
 import { BILLING_ROLES } from '../domain/roles';
 import type { TenantSettings } from '../domain/tenant-settings';
 import { dunningStart, dunningWorkflowId, type DunningOptions } from '../workflows/dunning';
@@ -145,20 +145,7 @@ export async function emitInvoiceUpdated(deps: Pick<ActivityDeps, 'knex' | 'real
   const payload = await withTenant(deps.knex, tenantId, async (trx) => {
     const inv = await Invoice.query(trx).findById(invoiceId);
     if (!inv) return null;
-    const due = await invoiceAmountDue(trx, inv, today);
-    return {
-      tenantId,
-      invoiceId,
-      number: inv.number,
-      contactId: inv.contactId,
-      status: inv.status,
-      amountCents: inv.amountCents,
-      paidCents: inv.paidCents,
-      amountDueTodayCents: due.totalCents,
-      dueDate: inv.dueDate,
-      dunningStage: inv.dunningStage,
-      updatedAt: inv.updatedAt.toISOString(),
-    };
+    return invoiceUpdatedEvent(inv, (await invoiceAmountDue(trx, inv, today)).totalCents);
   });
   if (payload) await realtimeOf(deps).emit({ tenantId, roles: BILLING_ROLES }, 'invoice:updated', payload);
 }

@@ -177,6 +177,26 @@ export interface InvoiceUpdatedEvent extends TenantScoped {
   updatedAt: string;
 }
 
+// The invoice card as every path that changes an invoice sends it (a payment, a dunning step, issuing).
+export function invoiceUpdatedEvent(
+  inv: { tenantId: string; id: string; number: number; contactId: string; status: InvoiceStatus; amountCents: number; paidCents: number; dueDate: string; dunningStage: DunningStage | null; updatedAt: Date | string },
+  amountDueTodayCents: number,
+): InvoiceUpdatedEvent {
+  return {
+    tenantId: inv.tenantId,
+    invoiceId: inv.id,
+    number: inv.number,
+    contactId: inv.contactId,
+    status: inv.status,
+    amountCents: inv.amountCents,
+    paidCents: inv.paidCents,
+    amountDueTodayCents,
+    dueDate: inv.dueDate,
+    dunningStage: inv.dunningStage,
+    updatedAt: new Date(inv.updatedAt).toISOString(),
+  };
+}
+
 // The collectors' queue item as it is created, claimed and resolved.
 export interface CollectionUpdatedEvent extends TenantScoped {
   collectionId: string;

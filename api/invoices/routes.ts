@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { invoiceCard, invoiceEventData, tenantToday } from '../../activities/billing-schedules';
+import { invoiceEventData, tenantToday } from '../../activities/billing-schedules';
 import { startAutomationEvent } from '../../activities/automation-events';
 import { createInvoice, invoiceAmountDue } from '../../db/invoices';
 import { GatewayCharge, Invoice, Payment } from '../../db/models';
@@ -19,6 +19,7 @@ import { route } from '../route';
 import { uuidParam } from '../schemas';
 import { startWorkflow } from '../workflow-calls';
 import { createInvoiceBody, invoiceDetailView, invoiceListQuery, invoiceOnQuery, invoiceView, toChargeView, toInvoiceView, toPaymentView } from './schema';
+import { invoiceUpdatedEvent } from '../../domain/realtime-events';
 
 // Invoices: staff create one by hand (its dunning workflow starts after the commit); every
 // invoice, whatever its origin, is read here with what it owes today and on any date (the one
@@ -66,7 +67,7 @@ async function afterCreated(deps: ApiDeps, tenantId: string, invoice: Invoice, t
     throw err;
   });
   await startAutomationEvent(deps, tenantId, `invoice:${invoice.id}:created`, 'invoice.created', invoiceEventData(invoice));
-  await deps.realtime.emit({ tenantId, roles: BILLING_ROLES }, 'invoice:updated', invoiceCard(tenantId, invoice, totalCents));
+  await deps.realtime.emit({ tenantId, roles: BILLING_ROLES }, 'invoice:updated', invoiceUpdatedEvent(invoice, totalCents));
 }
 
 export const createInvoiceRoute = route({

@@ -5,7 +5,7 @@ import { invoiceAmountDue } from '../../db/invoices';
 import type { Invoice } from '../../db/models';
 import type { MovementOutcome } from '../../db/payment-recording';
 import type { AutomationEventName } from '../../domain/automation-events';
-import type { InvoiceUpdatedEvent } from '../../domain/realtime-events';
+import { invoiceUpdatedEvent, type InvoiceUpdatedEvent } from '../../domain/realtime-events';
 import { BILLING_ROLES } from '../../domain/roles';
 import { dunningStart, dunningWorkflowId, paymentRecordedSignal, type PaymentRecordedSignal } from '../../workflows/dunning';
 import type { ApiDeps } from '../deps';
@@ -66,20 +66,7 @@ export async function paymentPlan(trx: Knex.Transaction, outcomes: MovementOutco
 }
 
 export async function invoiceCard(trx: Knex.Transaction, invoice: Invoice, today: string): Promise<InvoiceUpdatedEvent> {
-  const due = await invoiceAmountDue(trx, invoice, today);
-  return {
-    tenantId: invoice.tenantId,
-    invoiceId: invoice.id,
-    number: invoice.number,
-    contactId: invoice.contactId,
-    status: invoice.status,
-    amountCents: invoice.amountCents,
-    paidCents: invoice.paidCents,
-    amountDueTodayCents: due.totalCents,
-    dueDate: invoice.dueDate,
-    dunningStage: invoice.dunningStage,
-    updatedAt: new Date(invoice.updatedAt).toISOString(),
-  };
+  return invoiceUpdatedEvent(invoice, (await invoiceAmountDue(trx, invoice, today)).totalCents);
 }
 
 // Every step repeats safely: a signal is a wake-up (the workflow reads the payments table), the
