@@ -25,5 +25,12 @@ export const AUTOMATION_EVENTS = [
   'payment.refunded',
   'dunning.escalated',
   'dunning.exhausted',
+  // Consortium assemblies.
+  'assembly.opened',
+  'bid.placed',
+  'assembly.closed',
+  'quota.contemplated',
+  'quota.excluded',
+  'bid.disqualified',
 ] as const;
 export type AutomationEventName = (typeof AUTOMATION_EVENTS)[number];

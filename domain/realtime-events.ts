@@ -1,3 +1,4 @@
+import type { AssemblyStatus, QuotaStatus } from './consortium-statuses';
 import type { CollectionItemStatus, DunningStage, InvoiceStatus } from './billing-statuses';
 import type { ConversationStatus, MessageDirection, MessageSenderType, MessageStatus } from './conversation-statuses';
 import type { Role } from './roles';
@@ -209,6 +210,31 @@ export interface CollectionUpdatedEvent extends TenantScoped {
   updatedAt: string;
 }
 
+// A consortium assembly as it moves: bids taken, closed, the result published, contemplations,
+// winning bids paid or disqualified, the record sealed.
+export interface AssemblyUpdatedEvent extends TenantScoped {
+  assemblyId: string;
+  groupId: string;
+  month: string;
+  status: AssemblyStatus;
+  liveBids: number;
+  published: boolean;
+  contemplatedQuotas: number[];
+  updatedAt: string;
+}
+
+// A quota's card: contemplated, excluded, its plan changed by a winning bid.
+export interface QuotaUpdatedEvent extends TenantScoped {
+  quotaId: string;
+  groupId: string;
+  number: number;
+  contactId: string;
+  status: QuotaStatus;
+  installmentCents: number;
+  installmentCount: number;
+  updatedAt: string;
+}
+
 export interface RealtimeEvents {
   'message:new': MessageNewEvent;
   'message:status': MessageStatusEvent;
@@ -226,6 +252,8 @@ export interface RealtimeEvents {
   'contract:updated': ContractUpdatedEvent;
   'invoice:updated': InvoiceUpdatedEvent;
   'collection:updated': CollectionUpdatedEvent;
+  'assembly:updated': AssemblyUpdatedEvent;
+  'quota:updated': QuotaUpdatedEvent;
 }
 export type RealtimeEventName = keyof RealtimeEvents;
 
@@ -246,6 +274,8 @@ export const REALTIME_EVENT_NAMES = [
   'contract:updated',
   'invoice:updated',
   'collection:updated',
+  'assembly:updated',
+  'quota:updated',
 ] as const satisfies readonly RealtimeEventName[];
 
 // With connection-state recovery the server appends the stream offset as a last argument; the

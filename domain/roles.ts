@@ -26,12 +26,18 @@ export const API_KEY_SCOPES = [
   'invoices:write',
   'payments:write',
   'subscriptions:write',
+  'consortium:read',
+  'consortium:write',
+  'bids:write',
+  'lottery:write',
 ] as const;
 
 // Who works the funnel: sales users own leads; managers and admins see and act on everyone's.
 export const SALES_ROLES = ['TENANT_ADMIN', 'MANAGER', 'SALES'] as const satisfies readonly Role[];
 // Who works billing and collection: finance users, managers and admins.
 export const BILLING_ROLES = ['TENANT_ADMIN', 'MANAGER', 'FINANCE'] as const satisfies readonly Role[];
+// Who runs consortium groups and their assemblies: the administrator's back office.
+export const CONSORTIUM_ROLES = ['TENANT_ADMIN', 'MANAGER', 'FINANCE'] as const satisfies readonly Role[];
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export function isTenantRole(role: Role): role is TenantRole {

@@ -76,6 +76,19 @@ const DEFAULT_BILLING_SETTINGS = {
   payouts: { agencyFeePercent: 10, payoutDay: 10 },
 };
 
+// Consortium administration (issue 10): the members' WhatsApp templates (the tenant's own,
+// approved utility templates; members are written to outside any 24-hour window).
+const DEFAULT_CONSORTIUM_SETTINGS = {
+  notifyMembers: true,
+  templates: {
+    language: 'pt_BR',
+    assemblyOpened: 'consorcio_assembleia_aberta',
+    contemplated: 'consorcio_contemplacao',
+    bidDisqualified: 'consorcio_lance_desclassificado',
+    quotaExcluded: 'consorcio_cota_excluida',
+  },
+};
+
 const DEFAULT_HANDOFF_MESSAGE = 'Vou chamar alguém da nossa equipe para continuar o atendimento.';
 
 export const tenantSettingsSchema = z.object({
@@ -174,6 +187,20 @@ export const tenantSettingsSchema = z.object({
       payouts: z.object({ agencyFeePercent: z.number().min(0).max(100).default(10), payoutDay: z.number().int().min(1).max(28).default(10) }).default(DEFAULT_BILLING_SETTINGS.payouts),
     })
     .default(DEFAULT_BILLING_SETTINGS),
+  consortium: z
+    .object({
+      notifyMembers: z.boolean().default(true),
+      templates: z
+        .object({
+          language: z.string().regex(/^[a-z]{2}(_[A-Z]{2})?$/).default('pt_BR'),
+          assemblyOpened: templateName.default('consorcio_assembleia_aberta'),
+          contemplated: templateName.default('consorcio_contemplacao'),
+          bidDisqualified: templateName.default('consorcio_lance_desclassificado'),
+          quotaExcluded: templateName.default('consorcio_cota_excluida'),
+        })
+        .default(DEFAULT_CONSORTIUM_SETTINGS.templates),
+    })
+    .default(DEFAULT_CONSORTIUM_SETTINGS),
 });
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 
@@ -206,6 +233,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   },
   sales: DEFAULT_SALES_SETTINGS,
   billing: DEFAULT_BILLING_SETTINGS,
+  consortium: DEFAULT_CONSORTIUM_SETTINGS,
 };
 
 // What a tenant admin may send to change settings: any subset, nested objects partially.
@@ -281,6 +309,16 @@ export const tenantSettingsPatchSchema = z
           .strict(),
         invoices: z.object({ issueDaysBeforeDue: z.number().int().min(0).max(60), firstDueInDays: z.number().int().min(0).max(365), billingType: z.enum(BILLING_TYPES) }).partial().strict(),
         payouts: z.object({ agencyFeePercent: z.number().min(0).max(100), payoutDay: z.number().int().min(1).max(28) }).partial().strict(),
+      })
+      .partial()
+      .strict(),
+    consortium: z
+      .object({
+        notifyMembers: z.boolean(),
+        templates: z
+          .object({ language: z.string().regex(/^[a-z]{2}(_[A-Z]{2})?$/), assemblyOpened: templateName, contemplated: templateName, bidDisqualified: templateName, quotaExcluded: templateName })
+          .partial()
+          .strict(),
       })
       .partial()
       .strict(),

@@ -7,3 +7,4 @@ export { leadNurturing } from './nurturing';
 export { appointment } from './appointment';
 export { dunning } from './dunning';
 export { issueSubscriptionInvoices } from './invoice-issuing';
+export { assembly, openMonthlyAssembly } from './assembly';

@@ -3,6 +3,7 @@ import { platformCore } from './001_platform_core';
 import { conversations } from './002_conversations';
 import { sales } from './003_sales';
 import { billing } from './004_billing';
+import { consortium } from './005_consortium';
 import type { MigrationRoles } from './rls';
 
 export interface Migration {
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 // Listed explicitly (not read from disk) so migrations run the same under tsx, a bundle or a test.
-export const migrations: Migration[] = [platformCore, conversations, sales, billing];
+export const migrations: Migration[] = [platformCore, conversations, sales, billing, consortium];

@@ -6,3 +6,4 @@ export * from './assistant';
 export * from './automations';
 export * from './sales';
 export * from './billing';
+export * from './consortium';

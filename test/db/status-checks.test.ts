@@ -17,6 +17,7 @@ import {
 } from '../../domain/conversation-statuses';
 import { ROLES } from '../../domain/roles';
 import * as billing from '../../domain/billing-statuses';
+import * as consortium from '../../domain/consortium-statuses';
 import * as sales from '../../domain/sales-statuses';
 import { TENANT_STATUSES } from '../../domain/tenant-statuses';
 
@@ -72,6 +73,13 @@ const EXPECTED: Record<string, readonly string[]> = {
   'dunning_consequences.kind': billing.DUNNING_CONSEQUENCES,
   'dunning_consequences.target_type': billing.CONSEQUENCE_TARGETS,
   'owner_payouts.status': billing.PAYOUT_STATUSES,
+  'consortium_groups.status': consortium.GROUP_STATUSES,
+  'consortium_quotas.status': consortium.QUOTA_STATUSES,
+  'consortium_assemblies.status': consortium.ASSEMBLY_STATUSES,
+  'consortium_bids.type': consortium.BID_TYPES,
+  'consortium_bids.status': consortium.BID_STATUSES,
+  'consortium_contemplations.kind': consortium.CONTEMPLATION_KINDS,
+  'consortium_contemplations.status': consortium.CONTEMPLATION_STATUSES,
   // (The gateway provider columns hold a one-value list today: `= 'asaas'`, not an ARRAY.)
 };
 
