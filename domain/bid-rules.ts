@@ -36,8 +36,11 @@ export function checkBid(rules: GroupRules, creditCents: number, bidder: BidderS
   const hasPercent = offer.percent !== undefined && offer.percent !== null;
   const hasAmount = offer.amountCents !== undefined && offer.amountCents !== null;
   if (hasPercent === hasAmount) return { ok: false, code: 'invalid_bid', reason: 'Informe o lance em percentual do crédito ou em valor, um dos dois.' };
+  // Money is whole centavos: a fraction would be stored as one amount and charged as another.
+  if (hasAmount && !Number.isInteger(offer.amountCents)) return { ok: false, code: 'invalid_bid', reason: 'O valor do lance deve ser um número inteiro de centavos.' };
   const percent = hasPercent ? round4(offer.percent!) : round4((offer.amountCents! * 100) / creditCents);
-  if (!(percent > 0) || percent > 100) return { ok: false, code: 'invalid_bid', reason: 'O lance deve ser maior que zero e no máximo o valor do crédito.' };
+  // The amount itself too: rounding the share to 4 decimals could pass a centavo above the credit.
+  if (!(percent > 0) || percent > 100 || (hasAmount && offer.amountCents! > creditCents)) return { ok: false, code: 'invalid_bid', reason: 'O lance deve ser maior que zero e no máximo o valor do crédito.' };
 
   const limits = rules.bidLimits;
   switch (offer.type) {
