@@ -23,7 +23,10 @@ export interface AssemblyDates {
   installmentDueDate: string;
 }
 
+// The Loteria Federal draws at 19:00 Brasília time wherever the tenant is: a tenant in Manaus
+// must stop taking bids at 18:00 its own time, not 19:00, when the numbers are already out.
 const LOTTERY_MINUTES = 19 * 60;
+const LOTTERY_TIME_ZONE = 'America/Sao_Paulo';
 
 export function isMonth(month: string): boolean {
   return /^[0-9]{4}-(0[1-9]|1[0-2])$/.test(month);
@@ -76,7 +79,7 @@ export function assemblyDates(month: string, terms: GroupCalendarTerms, rules: P
   // Bids close at the end of the day `biddingClosesDaysBefore` before the assembly, and never
   // after the extraction starts: no bid is placed knowing the numbers.
   const endOfBidding = zonedTimeToUtc(addCalendarDays(assemblyDate, 1 - rules.biddingClosesDaysBefore), 0, terms.timeZone).getTime();
-  const extractionStarts = zonedTimeToUtc(extractionDate, LOTTERY_MINUTES, terms.timeZone).getTime();
+  const extractionStarts = zonedTimeToUtc(extractionDate, LOTTERY_MINUTES, LOTTERY_TIME_ZONE).getTime();
   return {
     month,
     assemblyDate,

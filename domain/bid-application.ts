@@ -24,7 +24,8 @@ function amounts(plan: QuotaPlan): number[] {
 }
 
 function planOf(list: number[], regular: number): QuotaPlan {
-  if (list.length === 0) return { installmentCents: regular, remaining: 0, lastInstallmentCents: null };
+  // Nothing left to pay: no installment (as reduce_installment says too).
+  if (list.length === 0) return { installmentCents: 0, remaining: 0, lastInstallmentCents: null };
   const last = list[list.length - 1]!;
   const first = list[0]!;
   const installmentCents = list.length > 1 ? first : regular;
