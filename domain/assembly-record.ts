@@ -74,24 +74,75 @@ export interface RecordCheck {
   sha256: string | null;
 }
 
-// Recomputes the result from the record's inputs and the hash from the record; both must match.
+// Recomputes the result from the record's inputs and the hash from the record; both must match,
+// and the record's own header (group, month, lottery entry) must be what the inputs say. Each
+// problem names the part that differs, so whoever runs the check knows where to look.
 export function verifyAssemblyRecord(record: unknown): RecordCheck {
   const problems: string[] = [];
-  if (!record || typeof record !== 'object') return { ok: false, problems: ['the record is not a JSON object'], recomputed: null, sha256: null };
+  if (!record || typeof record !== 'object' || Array.isArray(record)) return { ok: false, problems: ['the record is not a JSON object'], recomputed: null, sha256: null };
   const r = record as Partial<AssemblyRecord>;
   if (r.format !== ASSEMBLY_RECORD_FORMAT) problems.push(`unknown format ${JSON.stringify(r.format)}`);
   let recomputed: AssemblyResult | null = null;
-  try {
-    recomputed = computeAssemblyResult(r.inputs as AssemblyInputs);
-  } catch (err) {
-    problems.push(`the inputs cannot be recomputed: ${(err as Error).message}`);
+  if (!r.inputs || typeof r.inputs !== 'object') problems.push('the record has no inputs to recompute from');
+  else {
+    problems.push(...headerProblems(r, r.inputs));
+    try {
+      recomputed = computeAssemblyResult(r.inputs);
+    } catch (err) {
+      problems.push(`the inputs cannot be recomputed: ${(err as Error).message}`);
+    }
   }
-  if (recomputed && canonicalJson(recomputed) !== canonicalJson(r.result)) {
-    const a = recomputed.contemplations.map((c) => `${c.kind}:${c.quota}:${c.status}`).join(' ');
-    const b = (r.result?.contemplations ?? []).map((c) => `${c.kind}:${c.quota}:${c.status}`).join(' ');
-    problems.push(a === b ? 'the recorded derivation differs from the recomputed one' : `the recorded contemplations (${b || 'none'}) differ from the recomputed ones (${a || 'none'})`);
-  }
+  if (recomputed) problems.push(...resultProblems(r.result, recomputed));
   const sha256 = recordHash(r as AssemblyRecordBody);
   if (sha256 !== r.sha256) problems.push(`the SHA-256 does not match: recorded ${String(r.sha256)}, computed ${sha256}`);
   return { ok: problems.length === 0, problems, recomputed, sha256 };
+}
+
+const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
+
+function headerProblems(r: Partial<AssemblyRecord>, inputs: AssemblyInputs): string[] {
+  const problems: string[] = [];
+  if (r.group?.id !== inputs.groupId) problems.push(`the record's group ${JSON.stringify(r.group?.id)} is not the inputs' group ${JSON.stringify(inputs.groupId)}`);
+  if (r.month !== inputs.month) problems.push(`the record's month ${JSON.stringify(r.month)} is not the inputs' month ${JSON.stringify(inputs.month)}`);
+  if (!same(r.lottery?.prizes, inputs.extraction?.prizes)) {
+    problems.push(`the lottery entry's prizes (${list(r.lottery?.prizes)}) are not the ones the derivation used (${list(inputs.extraction?.prizes)})`);
+  }
+  if ((r.lottery?.contest ?? null) !== (inputs.extraction?.contest ?? null)) {
+    problems.push(`the lottery entry's contest ${JSON.stringify(r.lottery?.contest)} is not the inputs' contest ${JSON.stringify(inputs.extraction?.contest)}`);
+  }
+  return problems;
+}
+
+const list = (v: unknown) => (Array.isArray(v) ? v.join(' ') : 'none');
+const drawText = (d: AssemblyResult['draw'] | undefined) => (d ? `quota ${d.quota ?? 'none'} from candidates ${list(d.candidates)}` : 'none');
+const rankingText = (r: AssemblyResult['ranking'] | undefined) => (Array.isArray(r) && r.length ? r.map((b) => `${b.position}. quota ${b.quota} ${b.percent}%`).join(', ') : 'none');
+const contemplationsText = (c: AssemblyResult['contemplations'] | undefined) => (Array.isArray(c) && c.length ? c.map((x) => `${x.kind}:${x.quota}:${x.status}`).join(' ') : 'none');
+
+// The recorded result against the recomputed one, part by part.
+function resultProblems(recorded: AssemblyResult | undefined, recomputed: AssemblyResult): string[] {
+  if (same(recorded, recomputed)) return [];
+  if (!recorded || typeof recorded !== 'object') return ['the record has no result to compare'];
+  const problems: string[] = [];
+  const differs = (k: keyof AssemblyResult) => !same(recorded[k], recomputed[k]);
+  if (differs('draw')) problems.push(`the draw differs: recorded ${drawText(recorded.draw)}, recomputed ${drawText(recomputed.draw)}`);
+  if (differs('referenceQuota')) problems.push(`the bids' reference quota differs: recorded ${String(recorded.referenceQuota)}, recomputed ${recomputed.referenceQuota}`);
+  if (differs('excludedDraws')) problems.push(`the draws among excluded quotas differ: recorded ${(recorded.excludedDraws ?? []).map(drawText).join('; ') || 'none'}, recomputed ${recomputed.excludedDraws.map(drawText).join('; ') || 'none'}`);
+  if (differs('ranking')) problems.push(`the ranking differs: recorded ${rankingText(recorded.ranking)}; recomputed ${rankingText(recomputed.ranking)}`);
+  if (differs('bidOutcomes')) {
+    const ids = [...new Set([...Object.keys(recorded.bidOutcomes ?? {}), ...Object.keys(recomputed.bidOutcomes)])].sort();
+    const changed = ids.filter((id) => !same(recorded.bidOutcomes?.[id], recomputed.bidOutcomes[id]));
+    problems.push(`the outcome of bid(s) ${changed.join(', ')} differs from the recomputed one`);
+  }
+  if (differs('contemplations')) problems.push(`the contemplations differ: recorded ${contemplationsText(recorded.contemplations)}, recomputed ${contemplationsText(recomputed.contemplations)}`);
+  if (differs('fundAfter')) problems.push(`the fund after the assembly differs: recorded ${canonicalJson(recorded.fundAfter)}, recomputed ${canonicalJson(recomputed.fundAfter)}`);
+  if (differs('complete')) problems.push(`whether the assembly is complete differs: recorded ${String(recorded.complete)}, recomputed ${recomputed.complete}`);
+  if (differs('steps')) {
+    const recordedSteps = Array.isArray(recorded.steps) ? recorded.steps : [];
+    const at = Math.max(recordedSteps.length, recomputed.steps.length);
+    const first = Array.from({ length: at }, (_, i) => i).find((i) => !same(recordedSteps[i], recomputed.steps[i]));
+    problems.push(`the derivation differs from step ${(first ?? 0) + 1} (${recomputed.steps[first ?? 0]?.step ?? recordedSteps[first ?? 0]?.step ?? '?'})`);
+  }
+  // Anything else in the result the rule module does not produce.
+  if (problems.length === 0) problems.push('the recorded result differs from the recomputed one');
+  return problems;
 }
