@@ -84,10 +84,18 @@ export function assemblyDates(month: string, terms: GroupCalendarTerms, rules: P
     month,
     assemblyDate,
     extractionDate,
-    biddingOpensOn: addCalendarDays(assemblyDate, -rules.biddingOpensDaysBefore),
+    biddingOpensOn: opensOn(assemblyDate, extractionDate, rules.biddingOpensDaysBefore),
     biddingClosesAt: new Date(Math.min(endOfBidding, extractionStarts)).toISOString(),
     installmentDueDate: nextBusinessDay(dayIn(month, terms.installmentDueDay)),
   };
+}
+
+// Bidding opens `days` before the assembly; but when that day is not before the extraction (the
+// previous month's last one, or a short window), bids would close before they open, so it opens
+// `days` before the extraction instead.
+function opensOn(assemblyDate: string, extractionDate: string, days: number): string {
+  const beforeAssembly = addCalendarDays(assemblyDate, -days);
+  return beforeAssembly < extractionDate ? beforeAssembly : addCalendarDays(extractionDate, -days);
 }
 
 export function assemblyCalendar(fromMonth: string, count: number, terms: GroupCalendarTerms, rules: Parameters<typeof assemblyDates>[2]): AssemblyDates[] {

@@ -55,8 +55,10 @@ export const groupRulesSchema = z
     if (r.bidTypes.includes('fixo') && r.bidLimits.fixedPercents.length === 0) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['bidLimits', 'fixedPercents'], message: 'O lance fixo precisa de ao menos um percentual.' });
     }
-    if (r.drawRule !== 'radial' && r.tieBreak !== 'nearest-drawn-higher-first') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tieBreak'], message: 'Desempate desconhecido.' });
+    // Bids close at the end of the day `biddingClosesDaysBefore` before the assembly: opening on
+    // that day or later would leave no time to bid.
+    if (r.biddingOpensDaysBefore <= r.biddingClosesDaysBefore) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['biddingOpensDaysBefore'], message: 'Os lances devem abrir antes do dia em que se encerram.' });
     }
   });
 

@@ -49,11 +49,11 @@ describe('assemblyDates', () => {
       { month: '2026-05', assemblyDate: '2026-05-14', extractionDate: '2026-05-13', biddingOpensOn: '2026-05-04', biddingClosesAt: '2026-05-12T03:00:00.000Z', installmentDueDate: '2026-05-11' },
     ],
     [
-      'the last extraction of the previous month: Saturday 28/02/2026 for the March assembly',
+      'the last extraction of the previous month: Saturday 28/02/2026 for the March assembly; bidding opens 10 days before it',
       '2026-03',
       { ...SP, assemblyDay: 10 },
       { ...RULES, extraction: 'last_of_previous_month' },
-      { month: '2026-03', assemblyDate: '2026-03-10', extractionDate: '2026-02-28', biddingOpensOn: '2026-02-28', biddingClosesAt: '2026-02-28T22:00:00.000Z', installmentDueDate: '2026-03-10' },
+      { month: '2026-03', assemblyDate: '2026-03-10', extractionDate: '2026-02-28', biddingOpensOn: '2026-02-18', biddingClosesAt: '2026-02-28T22:00:00.000Z', installmentDueDate: '2026-03-10' },
     ],
     [
       'the last extraction of April 2026 is Wednesday 29/04 (Thursday 30/04 has none)',
@@ -61,6 +61,22 @@ describe('assemblyDates', () => {
       { ...SP, assemblyDay: 5 },
       { ...RULES, extraction: 'last_of_previous_month', biddingOpensDaysBefore: 20 },
       { month: '2026-05', assemblyDate: '2026-05-05', extractionDate: '2026-04-29', biddingOpensOn: '2026-04-15', biddingClosesAt: '2026-04-29T22:00:00.000Z', installmentDueDate: '2026-05-11' },
+    ],
+    [
+      // 10 days before the assembly would be 18/04, three weeks after bids closed.
+      'an assembly on the 28th with the previous month’s extraction (Saturday 28/03): bidding opens 10 days before that',
+      '2026-04',
+      { ...SP, assemblyDay: 28 },
+      { ...RULES, extraction: 'last_of_previous_month' },
+      { month: '2026-04', assemblyDate: '2026-04-28', extractionDate: '2026-03-28', biddingOpensOn: '2026-03-18', biddingClosesAt: '2026-03-28T22:00:00.000Z', installmentDueDate: '2026-04-10' },
+    ],
+    [
+      // Sunday 11/01 would come after Saturday's extraction.
+      'a one-day window before a Monday assembly opens the day before the Saturday extraction',
+      '2026-01',
+      { ...SP, assemblyDay: 12 },
+      { ...RULES, biddingOpensDaysBefore: 1, biddingClosesDaysBefore: 0 },
+      { month: '2026-01', assemblyDate: '2026-01-12', extractionDate: '2026-01-10', biddingOpensOn: '2026-01-09', biddingClosesAt: '2026-01-10T22:00:00.000Z', installmentDueDate: '2026-01-12' },
     ],
     [
       'a tenant in Manaus: the lottery still starts at 19:00 in Brasília, 18:00 there',
