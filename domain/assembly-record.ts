@@ -48,7 +48,10 @@ export interface AssemblyRecord extends AssemblyRecordBody {
 }
 
 // JSON with object keys sorted at every depth: the same record hashes the same anywhere.
+// Values with a toJSON (a Date) hash as JSON.stringify writes them, so a record sealed in memory
+// hashes the same once written to a file and read back.
 export function canonicalJson(value: unknown): string {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON: () => unknown }).toJSON());
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)

@@ -28,6 +28,11 @@ describe('verifyAssemblyRecord: a sealed record', () => {
     assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }), '{"a":[{"c":3,"d":2}],"b":1}');
     assert.match(record.sha256, /^[0-9a-f]{64}$/);
   });
+  it('a Date sealed in memory hashes as the string it becomes in the file', () => {
+    const record = sealedRecord();
+    const withDate = { ...record, closedAt: new Date(record.closedAt) as unknown as string };
+    assert.equal(recordHash(withDate), record.sha256);
+  });
   it('a record whose bids are still being paid verifies as well, and so does the final one', () => {
     const final = sealedRecord(assemblyInputs({ bidPayments: { 'b-12': 'unpaid', 'b-10': 'paid', 'b-4': 'paid' } }));
     assert.equal(final.result.complete, true);
