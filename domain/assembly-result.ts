@@ -1,4 +1,4 @@
-import type { GroupRules } from './consortium-rules';
+import { drawRuleFits, type GroupRules } from './consortium-rules';
 import { formatBrl } from './contract-template';
 import type { BidType, ContemplationKind, ContemplationStatus, QuotaStatus } from './consortium-statuses';
 import { drawnQuota, equivalence, rankBids } from './draw';
@@ -102,6 +102,9 @@ const brl = formatBrl;
 
 export function computeAssemblyResult(inputs: AssemblyInputs): AssemblyResult {
   const { rules, quotaCount: n, creditCents: credit } = inputs;
+  // The loteria rules read 3 digits (groups up to 1000), the radial one up to 5; a record claiming
+  // more is not one this module can recompute (and its radial search would run for ever).
+  if (!drawRuleFits(rules.drawRule, n)) throw new RangeError(`the draw rule ${rules.drawRule} does not fit a group of ${n} quotas`);
   const prizes = inputs.extraction.prizes;
   const steps: DerivationStep[] = [];
   let common = inputs.fund.commonCents;

@@ -212,3 +212,9 @@ describe('computeAssemblyResult: eligibility as of the extraction date', () => {
     assert.ok(Object.values(r.bidOutcomes).every((o) => o.outcome === 'ineligible'));
   });
 });
+
+describe('computeAssemblyResult refuses a group its draw rule does not fit', () => {
+  it('loteria-15 for 1001 quotas', () => {
+    assert.throws(() => computeAssemblyResult(assemblyInputs({ quotaCount: 1001 })), /the draw rule loteria-15 does not fit a group of 1001 quotas/);
+  });
+});
