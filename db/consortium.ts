@@ -167,7 +167,7 @@ export async function groupFund(trx: Knex.Transaction, groupId: string): Promise
     .first();
   return {
     commonCents: Number(paidIn.common) + Number(out.bids) - Number(out.released),
-    reserveCents: Number(paidIn.reserve) - Number(out.reserve_used),
+    reserveCents: Number(paidIn.reserve) - Number(out.reserveUsed),
   };
 }
 
@@ -187,15 +187,16 @@ export async function quotaStandings(trx: Knex.Transaction, groupId: string, asO
   const rows = (await trx('consortium_installments as ci')
     .join('invoices as i', 'i.id', 'ci.invoice_id')
     .where('ci.group_id', groupId)
-    .select('ci.quota_id', 'ci.sequence', 'ci.common_fund_cents', 'i.due_date', 'i.status', 'i.paid_at')) as { quota_id: string; sequence: number; common_fund_cents: string; due_date: Date | string; status: string; paid_at: Date | null }[];
+    .select('ci.quota_id', 'ci.sequence', 'ci.common_fund_cents', 'i.due_date', 'i.status', 'i.paid_at')) as { quotaId: string; sequence: number; commonFundCents: string; dueDate: Date | string; status: string; paidAt: Date | null }[];
+  // (knexSnakeCaseMappers hands the columns back camelCased.)
   const byQuota = new Map<string, { standing: InstallmentStanding[]; paid: number }>();
   for (const r of rows) {
-    const entry = byQuota.get(r.quota_id) ?? { standing: [], paid: 0 };
-    const dueDate = r.due_date instanceof Date ? `${r.due_date.getFullYear()}-${String(r.due_date.getMonth() + 1).padStart(2, '0')}-${String(r.due_date.getDate()).padStart(2, '0')}` : String(r.due_date).slice(0, 10);
-    const paidOn = r.status === 'paid' && r.paid_at ? localParts(r.paid_at, timeZone).date : null;
+    const entry = byQuota.get(r.quotaId) ?? { standing: [], paid: 0 };
+    const dueDate = r.dueDate instanceof Date ? `${r.dueDate.getFullYear()}-${String(r.dueDate.getMonth() + 1).padStart(2, '0')}-${String(r.dueDate.getDate()).padStart(2, '0')}` : String(r.dueDate).slice(0, 10);
+    const paidOn = r.status === 'paid' && r.paidAt ? localParts(r.paidAt, timeZone).date : null;
     entry.standing.push({ sequence: r.sequence, dueDate, paidOn, cancelled: r.status === 'cancelled' || r.status === 'renegotiated' });
-    if (r.status === 'paid') entry.paid += Number(r.common_fund_cents);
-    byQuota.set(r.quota_id, entry);
+    if (r.status === 'paid') entry.paid += Number(r.commonFundCents);
+    byQuota.set(r.quotaId, entry);
   }
   return quotas.map((q) => {
     const e = byQuota.get(q.id) ?? { standing: [], paid: 0 };

@@ -74,7 +74,22 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+// The dev server picks free ports of its own for its internal services when it starts; another
+// process can take one between its check and its bind, and it then panics at once. A start that
+// dies before answering is tried again, twice, before giving up.
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(o);
+    } catch (err) {
+      if (!(err instanceof DevServerExited) || attempt >= 3) throw err;
+    }
+  }
+}
+
+class DevServerExited extends Error {}
+
+async function startDevServerOnce(o: DevServerOptions): Promise<DevServer> {
   const ip = o.ip ?? '127.0.0.1';
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(o.port), '--ui-port', String(o.uiPort), '--log-level', 'warn'];
   args.push('--namespace', o.namespace ?? 'default');
@@ -87,16 +102,19 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
 
   const child = spawn(o.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: o.detached ?? false });
   o.onSpawn?.(child);
-  let stderr = '';
+  // The head says why it stopped (a panic's first line); the tail, where.
+  let head = '';
+  let tail = '';
   child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
+    if (head.length < 2000) head = (head + d.toString()).slice(0, 2000);
+    else tail = (tail + d.toString()).slice(-2000);
   });
   const address = `${ip}:${o.port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await Promise.race([
     waitForTemporal({ address }, 90_000),
     exited.then((code) => {
-      throw new Error(`temporal server start-dev exited with ${code}: ${stderr}`);
+      throw new DevServerExited(`temporal server start-dev exited with ${code}: ${head}${tail ? `\n...\n${tail}` : ''}`);
     }),
   ]);
   return {
