@@ -3,6 +3,7 @@ import { automationActivities } from './automation-events';
 import { billingGatewayActivities } from './billing-gateway';
 import { billingScheduleActivities } from './billing-schedules';
 import { channelActivities } from './channels';
+import { consortiumActivities } from './consortium';
 import { contractActivities } from './contracts';
 import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
     billingGateway: billingGatewayActivities(deps),
     dunning: dunningActivities(deps),
     billingSchedules: billingScheduleActivities(deps),
+    consortium: consortiumActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -61,6 +63,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.billingGateway,
     ...factories.dunning,
     ...factories.billingSchedules,
+    ...factories.consortium,
   });
 }
 

@@ -11,6 +11,7 @@ import { contactRoutes } from './contacts/routes';
 import { authRoutes } from './auth/routes';
 import { contractTemplateRoutes } from './contract-templates/routes';
 import { contractRoutes } from './contracts/routes';
+import { consortiumRoutes } from './consortium/routes';
 import { conversationRoutes } from './conversations/routes';
 import { dunningRoutes } from './dunning/routes';
 import { invoiceRoutes } from './invoices/routes';
@@ -66,4 +67,6 @@ export const apiRoutes: RouteDefinition[] = [
   ...invoiceRoutes,
   ...billingReportRoutes,
   ...payoutRoutes,
+  // Consortium (issue 10): groups, quotas and the monthly assemblies.
+  ...consortiumRoutes,
 ];

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { bootstrapDatabase } from '../db/bootstrap';
 import { createKnex } from '../db/connection';
@@ -13,6 +13,7 @@ import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temp
 import { FakeAsaas } from './sandbox/asaas';
 import { FakeGraphApi, templateTexts, type SentMessage } from './sandbox/graph-api';
 import { seedDemoBilling } from './lib/demo-billing';
+import { seedDemoConsortium } from './lib/demo-consortium';
 import { seedDemoSales } from './lib/demo-sales';
 import { demoSettings, demoWhatsAppIds, ensureDemoTenant, sandboxPort } from './lib/demo-tenant';
 import { localSecrets, type LocalSecrets } from './lib/local-secrets';
@@ -134,16 +135,23 @@ async function main() {
   await waitForReady(apiUrl);
 
   const knex = createKnex(db.appUrl, 2);
+  const demoConnection = await Connection.connect(temporalConnectionOptions(config));
   let demoNumber: string | null;
   let salesLines: string[] = [];
   let billingLines: string[] = [];
+  let consortiumLines: string[] = [];
   try {
     await ensurePlatformAdmin(knex, demo.platformAdmin);
     demoNumber = (await ensureDemoTenant(knex, apiUrl, demo, say)).phoneNumberId;
     if (demoNumber) salesLines = await seedDemoSales(apiUrl, demo, say);
     if (demoNumber) billingLines = await seedDemoBilling(apiUrl, demo, asaasSandbox, say);
+    if (demoNumber) {
+      const temporal = new Client({ connection: demoConnection, namespace: config.TEMPORAL_NAMESPACE });
+      consortiumLines = await seedDemoConsortium(apiUrl, demo, knex, temporal, config.TEMPORAL_TASK_QUEUE, say);
+    }
   } finally {
     await knex.destroy();
+    await demoConnection.close();
   }
 
   console.log(
@@ -164,6 +172,7 @@ async function main() {
       `  Demo tenant "${demo.tenant.slug}" admin   ${demo.tenant.adminEmail} / ${demo.tenant.adminPassword}`,
       ...salesLines.map((l) => `  ${l}`),
       ...billingLines.map((l) => `  ${l}`),
+      ...consortiumLines.map((l) => `  ${l}`),
       '',
       ...notes.map((n) => `  Note: ${n}`),
       '',

@@ -15,6 +15,11 @@ import { insertLead } from '../sales/appointment-support';
 import { nurturingMatrixFixtures } from '../sales/nurturing-support';
 import { addCalendarDays } from '../../domain/late-charges';
 import { dunningMatrixFixtures } from '../billing/dunning-support';
+import { assemblyDates } from '../../domain/assembly-calendar';
+import { DEFAULT_GROUP_RULES } from '../../domain/consortium-rules';
+import { placeBidUpdate } from '../../workflows/assembly';
+import { PRIZES, sealedRecord } from '../support/assembly-fixture';
+import { assemblyView, seedFund, seedGroup, startAssembly, SYSTEM } from '../consortium/support';
 
 // Every route that takes an id, called by tenant A with tenant B's id, answers 404 and changes
 // nothing — while the same call with A's own id succeeds, so the 404 is the isolation at work.
@@ -35,7 +40,19 @@ const FIXTURE_FOR: Record<string, Record<string, string>> = {
   'POST /invoices/:invoiceId/renegotiate': { invoiceId: 'renegotiableInvoiceId' },
   'POST /invoices/:invoiceId/cancel': { invoiceId: 'cancellableInvoiceId' },
   'POST /collections/:collectionId/resolve': { collectionId: 'resolvableCollectionId' },
+  // Consortium: a group with room for a quota and a month to start; a closed month's record; an
+  // assembly awaiting its lottery result (entered, published, then its winning bid paid).
+  'POST /consortium/groups/:groupId/quotas': { groupId: 'openGroupId' },
+  'POST /consortium/groups/:groupId/assemblies': { groupId: 'openGroupId' },
+  'GET /consortium/groups/:groupId/assemblies/:month/record': { month: 'closedMonth' },
+  'PUT /consortium/groups/:groupId/assemblies/:month/lottery': { groupId: 'resultGroupId', month: 'resultMonth' },
+  'POST /consortium/groups/:groupId/assemblies/:month/publish': { groupId: 'resultGroupId', month: 'resultMonth' },
+  'POST /consortium/groups/:groupId/assemblies/:month/bids/:bidId/payment': { groupId: 'resultGroupId', month: 'resultMonth', bidId: 'winningBidId' },
 };
+
+// The consortium fixtures' assemblies: December 2026 of groups meeting on the 20th.
+const ASSEMBLY_MONTH = '2026-12';
+const RESULT_EXTRACTION = assemblyDates(ASSEMBLY_MONTH, { assemblyDay: 20, installmentDueDay: 10, timeZone: DEFAULT_TENANT_SETTINGS.timeZone }, DEFAULT_GROUP_RULES).extractionDate;
 
 const BODIES: Record<string, unknown> = {
   'POST /leads/:leadId/appointments': { kind: 'visit', startsAt: slot(0), durationMinutes: 30 },
@@ -69,6 +86,12 @@ const BODIES: Record<string, unknown> = {
   'POST /collections/:collectionId/resolve': { outcome: 'other' },
   // Billing: the subscription is paused, resumed and ended in that order (the routes' order).
   'POST /subscriptions/:subscriptionId/end': { reason: 'teste' },
+  // Consortium: rules, a member, a month to start, a bid then its withdrawal, the lottery.
+  'PUT /consortium/groups/:groupId/rules': { rules: DEFAULT_GROUP_RULES, note: 'Matriz' },
+  'POST /consortium/groups/:groupId/quotas': { name: 'Consorciado Matriz', phone: '+5511988887777', taxId: '529.982.247-25' },
+  'POST /consortium/groups/:groupId/assemblies': { month: '2027-03' },
+  'POST /consortium/groups/:groupId/assemblies/:month/bids': { quotaNumber: 5, type: 'livre', percent: 30 },
+  'PUT /consortium/groups/:groupId/assemblies/:month/lottery': { contest: '06050', drawDate: RESULT_EXTRACTION, prizes: PRIZES },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -86,7 +109,7 @@ describe('cross-tenant isolation matrix', () => {
     for (const [name, t] of [['A', wa], ['B', wb]] as const) {
       ids[name].tenantId = t.tenantId;
       // The matrix calls every route twice within a minute, more than a person's 100 a minute.
-      const limits = await stack.api.patch('/api/settings', { token: t.admin.token, body: { rateLimits: { apiPerUserPerMinute: 10_000 } } });
+      const limits = await stack.api.patch('/api/settings', { token: t.admin.token, body: { rateLimits: { apiPerUserPerMinute: 10_000 }, consortium: { notifyMembers: false } } });
       assert.equal(limits.status, 200, JSON.stringify(limits.body));
       ids[name].userId = (await addUser(stack, t, 'ATTENDANT')).id;
       ids[name].keyId = (await addApiKey(stack, t, ['users:read'])).id;
@@ -125,6 +148,7 @@ describe('cross-tenant isolation matrix', () => {
       // Billing: invoices whose runs wait weeks for their first reminder, and queue items.
       Object.assign(ids[name], await dunningMatrixFixtures(stack, t.tenantId));
       await billingFixtures(name, t);
+      await consortiumFixtures(name, t);
     }
   });
   after(() => stack.stop());
@@ -176,6 +200,45 @@ describe('cross-tenant isolation matrix', () => {
     await withTenant(stack.deps.knex, t.tenantId, async (trx) =>
       trx('ownerPayouts').insert({ id: ids[name].payoutId, tenantId: t.tenantId, invoiceId: invoice.body.id, ownerName: 'Dono', ownerDocument: '52998224725', referenceMonth: '2025-07', grossCents: 50_00, feePercent: 10, feeCents: 5_00, netCents: 45_00, dueDate }),
     );
+  }
+
+  // Consortium: a group whose December assembly takes bids (quota 5 bids in the matrix), a group
+  // with no quotas yet, a closed month with its record, and a group whose assembly closed bidding
+  // with quota 12's bid live, waiting for the lottery. Members are not notified (settings), so
+  // nothing is sent during the matrix.
+  async function consortiumFixtures(name: 'A' | 'B', t: TenantFixture) {
+    const g = await seedGroup(stack, t.tenantId, { quotaCount: 12 });
+    ids[name].groupId = g.group.id;
+    ids[name].month = ASSEMBLY_MONTH;
+    ids[name].quotaNumber = '5';
+    await startAssembly(stack, g, ASSEMBLY_MONTH, { biddingWindowMs: 30 * 60_000 });
+    await until('bidding open', async () => (await assemblyView(stack, g, ASSEMBLY_MONTH).catch(() => null))?.status === 'bidding');
+    ids[name].closedMonth = '2026-06';
+    await withTenant(stack.deps.knex, t.tenantId, async (trx) =>
+      trx('consortium_assemblies').insert({
+        id: randomUUID(), tenantId: t.tenantId, groupId: g.group.id, month: '2026-06', status: 'closed', workflowId: `assembly:${t.tenantId}:${g.group.id}:2026-06`, ruleVersion: 1,
+        assemblyDate: '2026-06-22', extractionDate: '2026-06-20', biddingClosesAt: new Date(), record: sealedRecord(), closedAt: new Date(),
+      }),
+    );
+    const open = await stack.api.post('/api/consortium/groups', {
+      token: t.admin.token,
+      body: { code: `M-${name}`, name: 'Grupo Matriz', creditCents: 1_000_000, termMonths: 50, adminFeePercent: 15, reserveFundPercent: 2, quotaCount: 10, assemblyDay: 20, installmentDueDay: 10, firstAssemblyMonth: '2026-01' },
+    });
+    assert.equal(open.status, 201, JSON.stringify(open.body));
+    ids[name].openGroupId = open.body.id;
+    const r = await seedGroup(stack, t.tenantId, { quotaCount: 12 });
+    await seedFund(stack, r, 2_300_000);
+    ids[name].resultGroupId = r.group.id;
+    ids[name].resultMonth = ASSEMBLY_MONTH;
+    const handle = await startAssembly(stack, r, ASSEMBLY_MONTH, { biddingWindowMs: 2_000, bidPaymentWindowMs: 30 * 60_000 });
+    await until('bidding open', async () => (await assemblyView(stack, r, ASSEMBLY_MONTH).catch(() => null))?.status === 'bidding');
+    const bid = await handle.executeUpdate(placeBidUpdate, { args: [{ quotaId: r.quota(12).id, type: 'fixo', percent: 50, actor: SYSTEM }] });
+    ids[name].winningBidId = bid.bidId;
+    const waiting = await until('awaiting the result', async () => {
+      const v = await assemblyView(stack, r, ASSEMBLY_MONTH);
+      return v.status === 'awaiting_result' ? v : null;
+    });
+    assert.equal(waiting.extractionDate, RESULT_EXTRACTION);
   }
 
   // Public routes have no tenant to cross: their token names one record (tested in test/sales/).
@@ -230,7 +293,15 @@ describe('cross-tenant isolation matrix', () => {
       const cadences: unknown[] = await trx('cadences').select('id', 'currentVersion', 'isDefault', 'active').orderBy('id');
       const leads: unknown[] = await trx('leads').select('id', 'nurturingStatus', 'ownerId', 'stage').orderBy('id');
       const tasks: unknown[] = await trx('tasks').select('id', 'status').orderBy('id');
-      return { users, keys, tenant, conversations, messages, sales, cadences, leads, tasks };
+      // Consortium: groups, rule versions, quotas, assemblies and bids.
+      const consortium: unknown[] = await Promise.all([
+        trx('consortium_groups').select('id', 'status', 'updatedAt').orderBy('id'),
+        trx('consortium_rule_versions').select('id').orderBy('id'),
+        trx('consortium_quotas').select('id', 'status', 'updatedAt').orderBy('id'),
+        trx('consortium_assemblies').select('id', 'status', 'lottery', 'publishedAt', 'updatedAt').orderBy('id'),
+        trx('consortium_bids').select('id', 'status').orderBy('id'),
+      ]);
+      return { users, keys, tenant, conversations, messages, sales, cadences, leads, tasks, consortium };
     });
   }
 });

@@ -1,6 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Actor } from '../../domain/actor';
-import type { AssemblyInputs, AssemblyResult } from '../../domain/assembly-result';
+import type { AssemblyBid, AssemblyInputs, AssemblyResult } from '../../domain/assembly-result';
 import type { LotteryCorrection, LotteryEntry } from '../../domain/assembly-record';
 import type { GroupRules } from '../../domain/consortium-rules';
 import type { AssemblyStatus, BidType, LotterySource } from '../../domain/consortium-statuses';
@@ -143,6 +143,29 @@ export const ASSEMBLY_REFUSALS = {
 export interface OpenMonthlyAssemblyInput {
   tenantId: string;
   groupId: string;
+  options?: {
+    // Tests: the instant the firing happens at (now otherwise), to land inside a month's bidding.
+    asOf?: string;
+    // Handed to the month's assembly (tests' short windows).
+    assembly?: AssemblyOptions;
+  };
+}
+
+// What the starter's activity worked out: the month whose bidding is open at the firing (null:
+// none, or the group is not active), with that month's installments issued.
+export interface MonthToOpen {
+  month: string | null;
+  issuedInvoiceIds: string[];
+}
+
+// What an assembly run returns once closed (or at once, for a month closed already).
+export interface AssemblyOutcome {
+  assemblyId: string;
+  recordSha256: string | null;
+  // Quotas contemplated and confirmed (draw, restitution, paid or embutido bids).
+  contemplated: number[];
+  // True when the month was closed before this run started: nothing was done.
+  alreadyClosed: boolean;
 }
 export interface OpenedAssembly {
   workflowId: string | null; // null: the group is closed or the month's assembly already ran
@@ -165,6 +188,22 @@ export interface OpenedAssemblyFacts {
   timeZone: string;
   // The month's assembly ran already (a schedule firing late, a start by hand): nothing reopens.
   alreadyClosed: boolean;
+  recordSha256: string | null;
 }
 
 export type FrozenAssemblyInputs = Omit<AssemblyInputs, 'bids' | 'bidPayments' | 'extraction'>;
+
+// The close of bidding, frozen as of the extraction date: the quotas' standing (after the
+// exclusions it made), the fund, and the live bids, ordered by quota.
+export interface FrozenAssembly {
+  inputs: FrozenAssemblyInputs;
+  bids: AssemblyBid[];
+  excludedQuotas: number[];
+}
+
+// A winning bid awaiting its payment, as the result's record wrote it.
+export interface PendingBidPayment {
+  bidId: string;
+  quota: number;
+  dueAt: string;
+}
