@@ -37,8 +37,8 @@ const MEMBERS = 20;
 const LATE_QUOTA = 7;
 const EXCLUDED_QUOTA = 20;
 const HISTORY_MONTHS = 4;
-const BIDDING_MINUTES = 15;
-const BID_PAYMENT_MINUTES = 15;
+const BIDDING_MINUTES = 5;
+const BID_PAYMENT_MINUTES = 10;
 const FIRST_NAMES = ['Ana', 'Bruno', 'Carla', 'Diego', 'Elisa', 'Fábio', 'Gabriela', 'Heitor', 'Isabela', 'João', 'Karina', 'Lucas', 'Marina', 'Nicolas', 'Olívia', 'Paulo', 'Quitéria', 'Rafael', 'Sofia', 'Tiago'];
 const SURNAMES = ['Silva', 'Santos', 'Oliveira', 'Souza', 'Lima', 'Pereira', 'Ferreira', 'Costa', 'Rodrigues', 'Almeida', 'Nascimento'];
 

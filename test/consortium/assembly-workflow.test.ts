@@ -255,9 +255,11 @@ describe('consortium assembly', () => {
     for (const [n, p] of [[1, 20], [2, 25], [3, 10], [4, 15], [1, 30]] as const) {
       await handle.executeUpdate(placeBidUpdate, { args: [{ quotaId: g.quota(n).id, type: 'embutido', percent: p, actor: SYSTEM }] });
     }
+    // Once the members were told (the announcement belongs to the first run), the long history
+    // continues as new, still taking bids.
+    await until('continued as new', async () => (await handle.describe()).runId !== handle.firstExecutionRunId, 7_000);
     const v = await assemblyView(stack, g, MONTH);
-    const d = await handle.describe();
-    assert.notEqual(d.runId, handle.firstExecutionRunId, `the run continued as new (history ${v.historyLength})`);
+    assert.equal(v.status, 'bidding');
     assert.deepEqual(v.bids.map((b) => [b.quota, b.percent]), [[1, 30], [2, 25], [3, 10], [4, 15]]);
     const closed = await until('awaiting the result', async () => {
       const x = await assemblyView(stack, g, MONTH);
@@ -308,7 +310,10 @@ describe('consortium assembly', () => {
     assert.deepEqual(none, { workflowId: null, month: '', started: false });
 
     await recordHistory(stack, first.handle.workflowId, 'open-monthly-assembly-started');
-    // The runs it started would go on for days of real time: the test ends them.
+    // The runs it started would go on for days of real time: the test ends them (once the
+    // assembly's announcement is out).
+    await until('announced', async () => [1, 2, 3].every((n) => templatesTo(stack, g.quota(n).waId).includes('consorcio_assembleia_aberta')), 30_000);
+    assert.deepEqual(templatesTo(stack, g.quota(4).waId), []);
     await stack.deps.temporal.client.workflow.getHandle(first.result.workflowId!).terminate('test over');
     for (const i of installments) await stack.deps.temporal.client.workflow.getHandle(dunningWorkflowId(t.tenantId, i.invoiceId)).terminate('test over');
   });

@@ -1,3 +1,3 @@
 export * from './definitions';
-export { assemblyStart, openMonthlyAssemblyStart } from './start';
+export { assemblyScheduleOptions, assemblyStart, openMonthlyAssemblyStart } from './start';
 export { assembly, openMonthlyAssembly } from './workflow';

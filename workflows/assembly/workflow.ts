@@ -305,9 +305,10 @@ export async function assembly(input: AssemblyInput): Promise<AssemblyOutcome> {
     await condition(() => paidQueue.length > 0, Math.max(1, Math.min(earliest - Date.now(), MAX_TIMER_MS)));
     const paid = paidQueue.splice(0);
     for (const id of paid) bidPayments[id] = 'paid';
-    const paidSet = new Set(paid);
-    for (const id of rules.overdueBids(pending, Date.now(), paidSet)) bidPayments[id] = 'unpaid';
-    if (Object.keys(bidPayments).length === 0) continue;
+    const overdue = rules.overdueBids(pending, Date.now(), new Set(paid));
+    for (const id of overdue) bidPayments[id] = 'unpaid';
+    // Woken with nothing settled (a timer a hair early): wait again.
+    if (paid.length === 0 && overdue.length === 0) continue;
     await record();
     for (const id of paid) settledPayments.add(id);
   }
