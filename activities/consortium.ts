@@ -494,18 +494,33 @@ export function consortiumActivities(deps: ActivityDeps) {
           .where({ id: asm.id })
           .update({ result: JSON.stringify(result), publishedAt: asm.publishedAt ?? new Date(a.publishedAt), status: a.status, updatedAt: now });
         const group = await groupOf(trx, asm.groupId);
-        return { asm, group, contemplated, disqualified, changed: [...changed], pending };
+        return { asm, group, contemplated, disqualified, changed: [...changed], pending, byNumber };
       });
 
       const { asm, group } = done;
+      // The events go out for every contemplation and disqualification the result holds, not only
+      // what this call changed: their keys post each once, and a retry after a commit whose events
+      // were not all posted finishes them. (The members' notices go for what changed only.)
+      const eventContemplations = result.contemplations
+        .filter((c) => c.status !== 'disqualified')
+        .flatMap((c) => {
+          const quota = done.byNumber.get(c.quota);
+          return quota ? [{ quota, c }] : [];
+        });
+      const eventDisqualifications = Object.entries(result.bidOutcomes)
+        .filter(([, o]) => o.outcome === 'disqualified')
+        .flatMap(([bidId]) => {
+          const quota = done.byNumber.get(inputs.bids.find((b) => b.id === bidId)?.quota ?? -1);
+          return quota ? [{ quota, bidId }] : [];
+        });
       const contacts = await contactsOf(a.tenantId, [...done.contemplated.map((x) => x.quota.contactId), ...done.disqualified.map((x) => x.quota.contactId)]);
-      for (const { quota, c } of done.contemplated) {
+      for (const { quota, c } of eventContemplations) {
         await startAutomationEvent(deps, a.tenantId, `quota:${quota.id}:contemplated:${asm.id}:${c.kind}`, 'quota.contemplated', {
           quotaId: quota.id, groupId: asm.groupId, number: quota.number, contactId: quota.contactId, assemblyId: asm.id, month: asm.month, kind: c.kind, status: c.status,
           creditCents: c.creditCents, restitutionCents: c.restitutionCents, bidId: c.bidId, bidPercent: c.bidPercent, bidAmountCents: c.bidAmountCents,
         });
       }
-      for (const { quota, bidId } of done.disqualified) {
+      for (const { quota, bidId } of eventDisqualifications) {
         await startAutomationEvent(deps, a.tenantId, `bid:${bidId}:disqualified`, 'bid.disqualified', {
           bidId, quotaId: quota.id, groupId: asm.groupId, number: quota.number, contactId: quota.contactId, assemblyId: asm.id, month: asm.month, reason: result.bidOutcomes[bidId]?.reason ?? null,
         });
