@@ -180,7 +180,9 @@ describe('dunning', () => {
     const D = businessDueDate();
     const { contactId, waId } = await debtor(stack, t.tenantId);
     const inv = await newInvoice(stack, t.tenantId, contactId, { dueDate: D });
-    await startDunning(stack, t.tenantId, inv.id);
+    // Days of 3 s: the refusals and the promise must land before notice:+3, two days after
+    // notice:+1, even on a loaded box (with 1.5 s days it sometimes went out first).
+    await startDunning(stack, t.tenantId, inv.id, { dayMs: DAY_MS * 2 });
     const at = await untilDone(stack, t.tenantId, inv.id, 'notice:+1', 30_000);
     const h = handleOf(stack, t.tenantId, inv.id);
     // Refused: in the past, too far ahead.

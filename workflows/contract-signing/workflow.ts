@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { signersOnTurn, signingProgress, type SignerTurn } from '../../domain/contract-signing';
 import {
@@ -169,9 +169,14 @@ export async function contractSigning(input: ContractSigningInput): Promise<Cont
       );
       view.nextReminderAt = Number.isFinite(nextReminder) ? new Date(nextReminder).toISOString() : null;
       const wait = Math.max(1, Math.min(nextReminder, expiresAt) - Date.now());
-      woken = false;
+      // A signer's signal can arrive while the steps above run (a decline right after the link
+      // went out): it is cleared only once it has led to a read, or it would sleep until the
+      // next reminder. Runs from before this change clear it before the wait, as they did.
+      const keepsEarlyWake = patched('signing-keeps-early-wake');
+      if (!keepsEarlyWake) woken = false;
       await condition(() => woken || cancel !== null, wait);
-      // The database is the record (the public endpoints wrote it); a lost signal costs one wait.
+      if (keepsEarlyWake) woken = false;
+      // The database is the record (the public endpoints wrote it).
       sync(await db.readContractSigners({ tenantId, contractId }));
     }
 
