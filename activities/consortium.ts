@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ddmmyyyy } from '../domain/collection-notice';
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { groupFund, issueInstallment, quotaStandings, rulesInForce } from '../db/consortium';
@@ -44,7 +45,6 @@ interface Notice {
 }
 
 const gone = (what: string) => ApplicationFailure.create({ type: PERMANENT_FAILURE_TYPES.permanent, message: `${what} not found`, nonRetryable: true });
-const ddmmyyyy = (date: string) => date.split('-').reverse().join('/');
 const monthText = (month: string) => month.split('-').reverse().join('/');
 
 async function settingsOf(trx: Knex.Transaction, tenantId: string): Promise<TenantSettings> {

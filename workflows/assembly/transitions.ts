@@ -2,6 +2,7 @@ import type { LotteryCorrection, LotteryEntry } from '../../domain/assembly-reco
 import type { AssemblyResult } from '../../domain/assembly-result';
 import type { BidCheck } from '../../domain/bid-rules';
 import { localParts } from '../../domain/calendar';
+import { ddmmyyyy } from '../../domain/collection-notice';
 import type { AssemblyStatus } from '../../domain/consortium-statuses';
 import { ASSEMBLY_REFUSALS, type LiveBid, type LotteryResultRequest } from './definitions';
 
@@ -14,7 +15,6 @@ export interface Refusal {
   message: string;
 }
 
-const ddmmyyyy = (date: string) => date.split('-').reverse().join('/');
 
 // "02/12/2026 às 18:00" in the tenant's time zone: the deadline as the member's calendar shows it.
 export function localDeadline(iso: string, timeZone: string): string {
