@@ -130,6 +130,17 @@ export async function pay(stack: TestStack, tenantId: string, invoiceId: string,
 export const collectionSent = (stack: TestStack, waId: string): SentMessage[] => stack.graph.sentTo(waId).filter((m) => m.templateName !== undefined);
 export const paramsOf = (m: SentMessage) => templateTexts(m);
 
+// A notice the run records as sent was accepted by the conversation, which paces its own sends:
+// the Graph server sees it a moment later. Counting sends before they arrive miscounts.
+const SENT_EVENTS = ['reminder_sent', 'notice_sent', 'final_notice_sent'];
+export async function untilDelivered(stack: TestStack, tenantId: string, invoiceId: string, waId: string): Promise<SentMessage[]> {
+  return until('recorded notices delivered', async () => {
+    const recorded = (await eventsOf(stack, tenantId, invoiceId)).filter((e) => SENT_EVENTS.includes(e.type)).length;
+    const sent = collectionSent(stack, waId);
+    return sent.length >= recorded ? sent : null;
+  });
+}
+
 export async function eventsOf(stack: TestStack, tenantId: string, invoiceId: string) {
   return withTenant(stack.deps.knex, tenantId, async (trx) => trx('dunning_events').where({ invoiceId }).orderBy('seq'));
 }
