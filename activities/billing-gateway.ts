@@ -127,10 +127,16 @@ export function billingGatewayActivities(deps: ActivityDeps) {
       const pixPayload = invoice.billingType === 'BOLETO' ? null : await optional(() => client.pixQrCode(charge.id).then((q) => q.payload));
 
       const stored = await withTenant(knex, a.tenantId, async (trx) => {
+        // Two callers at once (the run after a payment, a retried attempt) may have found the same
+        // charge, or each created one for the same amount: the invoice's row lock orders them, and
+        // the later one keeps what the first stored, so there is one charge to pay.
+        await Invoice.query(trx).findById(invoice.id).forUpdate();
         const again = await GatewayCharge.query(trx).findOne({ provider: 'asaas', externalId: charge.id });
-        if (again) return again;
+        if (again) return { row: again };
+        const rival = await GatewayCharge.query(trx).findOne({ invoiceId: invoice.id, current: true });
+        if (rival && PAYABLE.has(rival.status) && rival.valueCents === charge.valueCents) return { row: rival, surplus: charge.id };
         await GatewayCharge.query(trx).patch({ current: false, updatedAt: new Date() }).where({ invoiceId: invoice.id, current: true });
-        return GatewayCharge.query(trx).insertAndFetch({
+        const row = await GatewayCharge.query(trx).insertAndFetch({
           id: randomUUID(),
           tenantId: a.tenantId,
           invoiceId: invoice.id,
@@ -145,8 +151,14 @@ export function billingGatewayActivities(deps: ActivityDeps) {
           boletoLine,
           pixPayload,
         });
+        return { row };
       });
-      return view(stored);
+      if (stored.surplus) {
+        await client.deleteCharge(stored.surplus).catch((err: unknown) =>
+          log.warn('a duplicate charge could not be removed at the gateway', { tenantId: a.tenantId, invoiceId: a.invoiceId, externalId: stored.surplus, err: String(err) }),
+        );
+      }
+      return view(stored.row);
     } catch (err) {
       throw failure(err);
     }

@@ -78,6 +78,21 @@ describe('invoice charges at the gateway', () => {
     assert.equal(atGateway[0]!.id, charge.externalId);
   });
 
+  it('two calls at once (the run and a retried attempt) leave one current charge and one payable charge at the gateway', async () => {
+    const contactId = await debtor(stack, t.tenantId);
+    const inv = await invoice(stack, t.tenantId, contactId);
+    const [a, b] = await Promise.all([
+      acts.ensureInvoiceCharge({ tenantId: t.tenantId, invoiceId: inv.id }),
+      acts.ensureInvoiceCharge({ tenantId: t.tenantId, invoiceId: inv.id }),
+    ]);
+    assert.ok(isCharge(a) && isCharge(b));
+    assert.equal(a.externalId, b.externalId);
+    const { charges } = await rows(stack, t.tenantId, inv.id);
+    assert.deepEqual(charges.filter((c) => c.current).map((c) => c.externalId), [a.externalId]);
+    const payable = stack.asaas.paymentsOf(t.apiKey).filter((p) => p.externalReference?.startsWith(inv.id) && !p.deleted);
+    assert.deepEqual(payable.map((p) => p.id), [a.externalId]);
+  });
+
   it('a 400 from the gateway fails the activity without retries, with Asaas’s words', async () => {
     const contactId = await debtor(stack, t.tenantId);
     const inv = await invoice(stack, t.tenantId, contactId);
