@@ -73,7 +73,7 @@ describe('consortium assembly', () => {
     await seedInstallments(stack, g, 3, [{ month: '2026-11', paid: false }]);
     // A draw (R$ 10.000) and two bids fit: 2.300.000 − 1.000.000 − 500.000 − 600.000 = 200.000.
     await seedFund(stack, g, 2_300_000);
-    const handle = await startAssembly(stack, g, MONTH, { biddingWindowMs: 6_000, bidPaymentWindowMs: 3_000 });
+    const handle = await startAssembly(stack, g, MONTH, { biddingWindowMs: 15_000, bidPaymentWindowMs: 3_000 });
     const bid = (n: number, type: 'livre' | 'fixo' | 'embutido', percent: number) => handle.executeUpdate(placeBidUpdate, { args: [{ quotaId: g.quota(n).id, type, percent, actor: SYSTEM }] });
 
     const first = await bid(10, 'livre', 30);
@@ -251,7 +251,7 @@ describe('consortium assembly', () => {
   it('continues as new during bidding and keeps every bid', async () => {
     const g = await seedGroup(stack, t.tenantId, { quotaCount: 20 });
     await seedFund(stack, g, 5_000_000);
-    const handle = await startAssembly(stack, g, MONTH, { biddingWindowMs: 7_000, maxHistoryEvents: 25 });
+    const handle = await startAssembly(stack, g, MONTH, { biddingWindowMs: 15_000, maxHistoryEvents: 25 });
     for (const [n, p] of [[1, 20], [2, 25], [3, 10], [4, 15], [1, 30]] as const) {
       await handle.executeUpdate(placeBidUpdate, { args: [{ quotaId: g.quota(n).id, type: 'embutido', percent: p, actor: SYSTEM }] });
     }
@@ -264,7 +264,7 @@ describe('consortium assembly', () => {
     const closed = await until('awaiting the result', async () => {
       const x = await assemblyView(stack, g, MONTH);
       return x.status === 'awaiting_result' ? x : null;
-    });
+    }, 30_000);
     await handle.executeUpdate(enterLotteryResultUpdate, { args: [{ ...lotteryFor(closed.extractionDate), source: 'automation', publish: true }] });
     const outcome: AssemblyOutcome = await assemblyHandle(stack, g, MONTH).result();
     // Drawn 7; embutido bids are confirmed at once: 30 % and 25 % win.

@@ -304,7 +304,7 @@ describe('consortium API', () => {
     await seedFund(stack, g, 2_300_000);
     const MONTH = '2026-12';
     const base = `/api/consortium/groups/${g.group.id}/assemblies`;
-    await startAssembly(stack, g, MONTH, { biddingWindowMs: 5_000, bidPaymentWindowMs: 60_000 });
+    await startAssembly(stack, g, MONTH, { biddingWindowMs: 15_000, bidPaymentWindowMs: 60_000 });
     const opened = await until('assembly row', async () => {
       const r = await stack.api.get(`${base}/${MONTH}`, admin);
       return r.status === 200 && r.body.assembly ? r.body : null;
