@@ -6,6 +6,7 @@ import { SYSTEM_ACTOR } from '../domain/actor';
 import type { OutboundContent } from '../domain/outbound-content';
 import { conversationStart, replyUpdate, type ConversationInput, type ReplyResult } from '../workflows/conversation';
 import { startOptions } from '../workflows/workflow-start';
+import { activityCancellation } from './call-signal';
 import type { ActivityDeps } from './deps';
 
 // Sales workflows (a cadence's template, an appointment's confirmation, a signing link) write to
@@ -39,12 +40,18 @@ export async function sendToContact(deps: ContactMessagingDeps, s: SendToContact
     ...startOptions(start, { main: deps.temporal.taskQueue }),
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
-  try {
-    return await deps.temporal.client.workflow.executeUpdateWithStart(replyUpdate, {
+  const { client } = deps.temporal;
+  const call = () =>
+    client.workflow.executeUpdateWithStart(replyUpdate, {
       args: [{ actor: SYSTEM_ACTOR, content: s.content, source: 'automation' }],
       startWorkflowOperation,
       updateId: s.updateId,
     });
+  // In an activity the wait ends with the attempt: a worker shutting down stops polling the very
+  // conversation this waits on, and an uncancellable wait kept the shutdown from ever finishing.
+  const cancellation = activityCancellation();
+  try {
+    return await (cancellation ? client.withAbortSignal(cancellation, call) : call());
   } catch (err) {
     // The conversation refused it (free text outside the 24-hour window): an answer, not an outage.
     // No message was written, so there is no message id to give.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import { buildApp } from '../../api/app';
+import { buildApp, buildMetricsApp } from '../../api/app';
 import { closeApiDeps, createApiDeps } from '../../api/create-deps';
 import type { ApiDeps } from '../../api/deps';
 import { attachApiRealtime } from '../../api/realtime/attach-api-realtime';
@@ -29,6 +29,8 @@ export interface TestStack {
   deps: ApiDeps;
   api: ApiClient;
   baseUrl: string;
+  // The internal metrics port (METRICS_HOST:METRICS_PORT in production), here on a free port.
+  metrics: ApiClient;
   graph: FakeGraphApi;
   // The payment gateway (Asaas) on loopback: ASAAS_BASE_URL points at it.
   asaas: FakeAsaas;
@@ -74,6 +76,10 @@ export async function startStack(
     WORKER_METRICS_URLS: '',
     MEDIA_DIR: join(tmpdir(), `orquestra-media-${randomUUID()}`),
     SIGNING_CERT_DIR: join(tmpdir(), 'orquestra-signing-test'),
+    // The suites' automation receivers listen on loopback, which a real deployment refuses for
+    // tenant URLs; n8n.example.com is a placeholder they save that resolves nowhere. The SSRF
+    // tests start their stack without this (test/security/ssrf.test.ts).
+    OUTBOUND_ALLOWED_HOSTS: '127.0.0.1,n8n.example.com',
     ...(openai ? { OPENAI_API_KEY: [...openai.apiKeys][0], OPENAI_BASE_URL: openaiUrl, OPENAI_TIMEOUT_MS: '3000' } : { OPENAI_API_KEY: '' }),
     ...opts.env,
   };
@@ -85,6 +91,9 @@ export async function startStack(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const api = new ApiClient(baseUrl);
+  const metricsServer: Server = createServer(buildMetricsApp(deps).callback());
+  await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
+  const metrics = new ApiClient(`http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`);
   if (opts.statusWebhooks) graph.sendStatusWebhooks({ url: `${baseUrl}/webhooks/whatsapp`, appSecret: config.WHATSAPP_APP_SECRET as string });
 
   installQuietRuntime();
@@ -100,12 +109,19 @@ export async function startStack(
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       deps: { ...activityDeps, whatsapp: { ...activityDeps.whatsapp, timeoutMs: 3_000 }, gateway: { ...activityDeps.gateway, timeoutMs: 3_000 } },
       activityOverrides: opts.activityOverrides,
+      // A test that failed midway leaves runs whose activities wait on workflows this very worker
+      // no longer polls: without these, stopping it waited for them forever and hung the suite.
+      shutdownGraceTime: 5_000,
+      shutdownForceTime: 15_000,
     });
     running = worker.run();
   };
   const stopWorker = async () => {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
+    await running?.catch((err: unknown) => {
+      if ((err as Error).name !== 'GracefulShutdownPeriodExpiredError') throw err;
+      console.error(`the test worker was stopped by force: ${(err as Error).message}`);
+    });
   };
   if (opts.worker !== false) await startWorker();
 
@@ -115,6 +131,7 @@ export async function startStack(
     deps,
     api,
     baseUrl,
+    metrics,
     graph,
     asaas,
     openai,
@@ -129,6 +146,8 @@ export async function startStack(
       await realtime.close();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      metricsServer.closeAllConnections();
+      await new Promise((r) => metricsServer.close(r));
       await closeApiDeps(deps);
       await graph.stop();
       await asaas.stop();
