@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { recordAudit, type AuditEntry } from '../db/audit';
-import { withScope } from '../db/tenant-scope';
+import { inRequest, withRequestTransaction } from '../db/request-scope';
 import type { Actor } from '../domain/actor';
 import type { ApiKeyScope, Role } from '../domain/roles';
 import type { Logger } from '../infra/logger';
@@ -69,7 +69,9 @@ export interface AuthedInput<P extends AnyObject, Q extends AnyObject, B extends
   // The caller's tenant: what every query below runs scoped to.
   tenantId: T;
   actor: Actor;
-  // The request's transaction, already scoped to the caller's tenant (or the platform).
+  // The request's transaction, scoped to the caller's tenant (or the platform). It begins at the
+  // first query and is committed before any Temporal call (db/request-scope.ts): what the handler
+  // wrote before a call is committed even if the call fails, and a query after it runs anew.
   db: Knex.Transaction;
   audit(e: Omit<AuditEntry, 'actor' | 'requestId' | 'tenantId'> & { tenantId?: string | null }): Promise<void>;
 }
@@ -106,7 +108,7 @@ export function publicRoute<P extends AnyObject = Empty, Q extends AnyObject = E
       router[spec.method](spec.path, async (ctx) => {
         ctx.state.routePath = spec.path;
         const input = parseInput(ctx, spec);
-        respond(ctx, await spec.handler({ ...input, deps, requestId: ctx.state.requestId, log: ctx.state.log, koa: ctx }));
+        respond(ctx, await inRequest(() => spec.handler({ ...input, deps, requestId: ctx.state.requestId, log: ctx.state.log, koa: ctx })));
       });
     },
   };
@@ -130,7 +132,7 @@ export function route<P extends AnyObject = Empty, Q extends AnyObject = Empty, 
         const requestId: string = ctx.state.requestId;
         const tenantId = principal.tenantId as TenantIdFor<R>;
         const scope = principal.tenantId ? { tenantId: principal.tenantId } : ({ platform: true } as const);
-        const result = await withScope(deps.knex, scope, async (db) => {
+        const result = await withRequestTransaction(deps.knex, scope, async (db) => {
           await enforceRateLimit(deps, db, principal);
           return spec.handler({
             ...input,
@@ -183,6 +185,11 @@ function parseInput<P extends AnyObject, Q extends AnyObject, B extends z.ZodTyp
     }
     return undefined as z.infer<S>;
   };
+  // Postgres text cannot hold a NUL: refused here, for every route, instead of failing in the query.
+  for (const [where, value] of [['params', ctx.params], ['query', ctx.query], ['body', ctx.state.body]] as const) {
+    for (const path of nulPaths(value, [where])) errors.push({ path, message: 'O texto contém um caractere nulo (\\u0000), que não é aceito.', code: 'invalid_string' });
+  }
+  if (errors.length) throw badRequest('A requisição contém campos inválidos.', errors);
   const params = check('params', spec.params, ctx.params ?? {});
   const query = check('query', spec.query, { ...ctx.query });
   const body =
@@ -197,6 +204,13 @@ function parseInput<P extends AnyObject, Q extends AnyObject, B extends z.ZodTyp
   }
   if (errors.length) throw badRequest('A requisição contém campos inválidos.', errors);
   return { params, query, body, idempotencyKey } as { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; idempotencyKey: string | undefined };
+}
+
+function nulPaths(value: unknown, path: string[]): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path.join('.')] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => nulPaths(v, [...path, String(i)]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => nulPaths(v, [...path, k]).concat(k.includes('\u0000') ? [[...path, k].join('.')] : []));
+  return [];
 }
 
 function respond(ctx: Koa.Context, r: RouteResult): void {

@@ -7,6 +7,7 @@ import {
 } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import type { Workflow } from '@temporalio/workflow';
+import { beforeTemporalCall } from '../db/request-scope';
 import { startOptions, type TaskQueueRole, type WorkflowStart } from '../workflows/workflow-start';
 import type { ApiDeps } from './deps';
 import { conflict, HttpProblem, notFound, serviceUnavailable } from './problem';
@@ -30,7 +31,9 @@ export interface CallOptions {
 // validator refused, a 409 carrying the workflow's own (pt-BR) reason. Temporal refusing the call
 // itself (an unregistered search attribute, a missing namespace, no permission) is a deployment
 // fault that a retry does not fix: it is logged and answered 500, never passed off as an outage.
+// Every call commits the request's transaction first: no pooled connection waits on Temporal.
 export async function callWorkflow<T>(deps: TemporalDeps, call: () => Promise<T>, o: CallOptions = {}): Promise<T> {
+  await beforeTemporalCall();
   try {
     return await deps.temporal.connection.withDeadline(Date.now() + (o.deadlineMs ?? CALL_DEADLINE_MS), call);
   } catch (err) {
@@ -94,5 +97,6 @@ export async function queryBestEffort<R>(
   query: QueryDefinition<R, []>,
   deadlineMs = QUERY_DEADLINE_MS,
 ): Promise<R | null> {
+  await beforeTemporalCall();
   return deps.temporal.connection.withDeadline(Date.now() + deadlineMs, () => handle.query(query)).catch(() => null);
 }

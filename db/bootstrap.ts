@@ -3,6 +3,10 @@ import type { DatabaseSettings } from './database-settings';
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const ms = (n: number) => {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a timeout in milliseconds: ${n}`);
+  return `'${n}ms'`;
+};
 
 // Creates the roles and the database if they are missing. Idempotent; runs as a superuser.
 export async function bootstrapDatabase(s: DatabaseSettings, opts: { recreate?: boolean } = {}): Promise<void> {
@@ -48,6 +52,11 @@ export async function bootstrapDatabase(s: DatabaseSettings, opts: { recreate?: 
       GRANT USAGE, CREATE ON SCHEMA public TO ${ident(auth)};
       REVOKE ALL ON DATABASE ${ident(s.database)} FROM PUBLIC;
       GRANT CONNECT, TEMPORARY ON DATABASE ${ident(s.database)} TO ${ident(app)};`);
+    // In this database only: the roles are shared by every database of the server (tests run
+    // several). A new session of the app role starts with them, whatever client opened it.
+    await inDb.query(`
+      ALTER ROLE ${ident(app)} IN DATABASE ${ident(s.database)} SET statement_timeout = ${ms(s.timeouts.statementMs)};
+      ALTER ROLE ${ident(app)} IN DATABASE ${ident(s.database)} SET idle_in_transaction_session_timeout = ${ms(s.timeouts.idleInTransactionMs)};`);
   } finally {
     await inDb.end();
   }

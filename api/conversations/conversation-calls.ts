@@ -46,8 +46,8 @@ export async function updateContactConversation<Ret, Args extends [unknown, ...u
   args: Args,
   idempotencyKey?: string,
 ): Promise<Ret> {
-  // Committed on its own: the workflow's first step reads the contact while this request waits
-  // for the update, so it cannot sit in the request's still-open transaction.
+  // Committed before the update: the workflow's first step reads the contact on a connection of
+  // its own. withTenant commits the request's transaction first, so the request holds one at a time.
   const { contactId, channel } = await withTenant(deps.knex, tenantId, async (trx) => ({
     contactId: to.contactId ?? (await resolveContactId(trx, tenantId, { waId: to.waId })),
     channel: await WhatsAppChannel.query(trx).orderBy('createdAt').first(),
