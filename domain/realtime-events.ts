@@ -1,7 +1,7 @@
 import type { AssemblyStatus, QuotaStatus } from './consortium-statuses';
 import type { CollectionItemStatus, DunningStage, InvoiceStatus } from './billing-statuses';
 import type { ConversationStatus, MessageDirection, MessageSenderType, MessageStatus } from './conversation-statuses';
-import type { Role } from './roles';
+import { BILLING_ROLES, CONSORTIUM_ROLES, SALES_ROLES, type Role, type TenantRole } from './roles';
 import type {
   AppointmentKind,
   AppointmentStatus,
@@ -278,10 +278,64 @@ export const REALTIME_EVENT_NAMES = [
   'quota:updated',
 ] as const satisfies readonly RealtimeEventName[];
 
+// --- Who receives what ------------------------------------------------------------------------
+// An event reaches a socket only if its user could read the same record through REST: each kind
+// goes to the roles of the routes that show it (test/realtime/audience.test.ts holds the two
+// together). Guests' message texts stay with the inbox; invoices with billing; and so on.
+
+// The inbox's staff: api/conversations/routes.ts reads and answers conversations with these.
+export const CONVERSATION_ROLES = ['TENANT_ADMIN', 'MANAGER', 'ATTENDANT'] as const satisfies readonly TenantRole[];
+
+const AUDIENCES = {
+  conversations: CONVERSATION_ROLES,
+  sales: SALES_ROLES,
+  billing: BILLING_ROLES,
+  consortium: CONSORTIUM_ROLES,
+} as const satisfies Record<string, readonly TenantRole[]>;
+
+const EVENT_AUDIENCE: Record<RealtimeEventName, keyof typeof AUDIENCES> = {
+  'message:new': 'conversations',
+  'message:status': 'conversations',
+  'message:failed': 'conversations',
+  'conversation:updated': 'conversations',
+  'escalation:new': 'conversations',
+  'escalation:accepted': 'conversations',
+  'escalation:sla_breached': 'conversations',
+  'lead:updated': 'sales',
+  'lead:hot': 'sales',
+  'task:new': 'sales',
+  'task:updated': 'sales',
+  'appointment:updated': 'sales',
+  'proposal:updated': 'sales',
+  'contract:updated': 'sales',
+  'invoice:updated': 'billing',
+  'collection:updated': 'billing',
+  'assembly:updated': 'consortium',
+  'quota:updated': 'consortium',
+};
+
+// The tenant roles an event may reach; never SUPER_ADMIN, who has no tenant.
+export function eventAudience(event: RealtimeEventName): readonly TenantRole[] {
+  return AUDIENCES[EVENT_AUDIENCE[event]];
+}
+
+export function mayReceive(role: Role, event: RealtimeEventName): boolean {
+  return (eventAudience(event) as readonly Role[]).includes(role);
+}
+
+// Conversation rooms carry message texts: only the inbox's staff may ask to follow one.
+export function mayJoinConversation(role: Role): boolean {
+  return (CONVERSATION_ROLES as readonly Role[]).includes(role);
+}
+
 // With connection-state recovery the server appends the stream offset as a last argument; the
 // client library reads it, listeners may ignore it.
 export type RealtimeServerToClientEvents = {
   [E in RealtimeEventName]: (payload: RealtimeEvents[E], offset?: string) => void;
+} & {
+  // Sent to one socket just before the server disconnects it: `expired` asks for a refreshed
+  // token and a reconnection, `revoked` for a new login.
+  'session:ended': (payload: { reason: 'expired' | 'revoked' }) => void;
 };
 
 export type RoomAck = { ok: true } | { ok: false; error: 'invalid' | 'forbidden' | 'limit' | 'unavailable' };
@@ -289,13 +343,16 @@ export type RoomAck = { ok: true } | { ok: false; error: 'invalid' | 'forbidden'
 export interface RealtimeClientToServerEvents {
   'conversation:join': (conversationId: string, ack: (result: RoomAck) => void) => void;
   'conversation:leave': (conversationId: string, ack?: (result: RoomAck) => void) => void;
+  // A refreshed access token of the same session keeps the socket open past the old one's expiry.
+  'session:refresh': (accessToken: string, ack: (result: RoomAck) => void) => void;
 }
 
-// Rooms. Tenant, user and role rooms are joined by the server from the verified token; only
-// conversation rooms are asked for by the client, and each join is authorized. User ids are
-// unique across the platform and a user belongs to one tenant, so `user:` needs no tenant part.
-export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
-export const userRoom = (userId: string) => `user:${userId}`;
+// Rooms, all within one tenant. Role and user rooms are joined by the server from the verified
+// token; only conversation rooms are asked for by the client, and each join is authorized. The
+// emitter never sends to a whole tenant: an event goes to the role rooms of its audience (or to
+// named users and conversations), and every other role's room is excluded, so a user room or a
+// conversation room cannot carry an event to a role that may not read it.
+export const userRoom = (tenantId: string, userId: string) => `user:${tenantId}:${userId}`;
 export const roleRoom = (tenantId: string, role: Role) => `role:${tenantId}:${role}`;
-export const conversationRoom = (conversationId: string) => `conversation:${conversationId}`;
+export const conversationRoom = (tenantId: string, conversationId: string) => `conversation:${tenantId}:${conversationId}`;
 export const isConversationRoom = (room: string) => room.startsWith('conversation:');

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import {
   conversationRoom,
+  eventAudience,
   roleRoom,
-  tenantRoom,
   userRoom,
   type RealtimeEventName,
   type RealtimeEvents,
 } from '../domain/realtime-events';
-import type { Role } from '../domain/roles';
+import { TENANT_ROLES, type Role } from '../domain/roles';
 import type { Logger } from './logger';
 
 // Workers have no Socket.io server, yet their events must reach every API instance and be
@@ -37,7 +37,7 @@ const NAMESPACE = '/';
 export interface RealtimeTarget {
   tenantId: string;
   conversationId?: string;
-  // Either given, even empty, replaces the tenant-wide default.
+  // Either given, even empty, replaces the tenant-wide default (the event's audience).
   userIds?: readonly string[];
   roles?: readonly Role[];
 }
@@ -55,18 +55,28 @@ export interface RealtimeEmitterOptions {
   log?: Logger;
 }
 
-// The union of rooms the event goes to. Socket.io delivers once per socket however many of
-// these rooms it is in.
-export function targetRooms(target: RealtimeTarget): string[] {
+export interface BroadcastRooms {
+  rooms: string[];
+  except: string[];
+}
+
+// Where an event goes: the union of `rooms` (socket.io delivers once per socket however many of
+// them it is in) less every socket in an `except` room. The tenant-wide default is the role rooms
+// of the event's audience; named roles outside the audience are dropped; and the rooms of every
+// other role are excluded, so a named user or a conversation's followers receive the event only
+// if their role may read it (domain/realtime-events.ts, eventAudience).
+export function broadcastRooms(target: RealtimeTarget, event: RealtimeEventName): BroadcastRooms {
+  const audience: readonly Role[] = eventAudience(event);
   const rooms = new Set<string>();
   if (target.userIds === undefined && target.roles === undefined) {
-    rooms.add(tenantRoom(target.tenantId));
+    for (const role of audience) rooms.add(roleRoom(target.tenantId, role));
   } else {
-    for (const userId of target.userIds ?? []) rooms.add(userRoom(userId));
-    for (const role of target.roles ?? []) rooms.add(roleRoom(target.tenantId, role));
+    for (const userId of target.userIds ?? []) rooms.add(userRoom(target.tenantId, userId));
+    for (const role of target.roles ?? []) if (audience.includes(role)) rooms.add(roleRoom(target.tenantId, role));
   }
-  if (target.conversationId) rooms.add(conversationRoom(target.conversationId));
-  return [...rooms];
+  if (target.conversationId) rooms.add(conversationRoom(target.tenantId, target.conversationId));
+  const except = TENANT_ROLES.filter((role) => !audience.includes(role)).map((role) => roleRoom(target.tenantId, role));
+  return { rooms: [...rooms], except };
 }
 
 export function createRealtimeEmitter(redis: Redis | null, opts: RealtimeEmitterOptions = {}): RealtimeEmitter {
@@ -85,14 +95,14 @@ export function createRealtimeEmitter(redis: Redis | null, opts: RealtimeEmitter
         log?.error(context, 'realtime event dropped: payload tenant differs from target tenant');
         return;
       }
-      const rooms = targetRooms(target);
+      const { rooms, except } = broadcastRooms(target, event);
       // An empty room list means "every socket on every instance", across tenants.
       if (rooms.length === 0) return;
       let data: string;
       try {
         data = JSON.stringify({
           packet: { type: EVENT_PACKET_TYPE, data: [event, payload], nsp: NAMESPACE },
-          opts: { rooms, except: [], flags: {} },
+          opts: { rooms, except, flags: {} },
         });
       } catch (err) {
         log?.error({ ...context, err: (err as Error).message }, 'realtime event dropped: payload is not JSON');

@@ -7,8 +7,8 @@ import { Server, type Namespace, type Socket } from 'socket.io';
 import {
   conversationRoom,
   isConversationRoom,
+  mayJoinConversation,
   roleRoom,
-  tenantRoom,
   userRoom,
   type RealtimeClientToServerEvents,
   type RealtimeServerToClientEvents,
@@ -17,7 +17,8 @@ import {
 import type { Role } from '../../domain/roles';
 import type { Logger } from '../../infra/logger';
 import { DEFAULT_REALTIME_STREAM, DEFAULT_REALTIME_STREAM_MAXLEN } from '../../infra/realtime-emitter';
-import type { SessionRevocations } from '../../infra/session-revocations';
+import { forBlocking } from '../../infra/redis';
+import type { RevocationSubscription, SessionRevocations } from '../../infra/session-revocations';
 import type { AccessTokens } from '../auth/tokens';
 import { HttpProblem } from '../problem';
 
@@ -38,6 +39,8 @@ export const RECOVERY_WINDOW_MS = 2 * 60 * 1000;
 // Dashboards open a handful of conversations; the cap bounds what one socket can make us hold.
 const MAX_CONVERSATION_ROOMS = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// setTimeout's ceiling; a later expiry is re-armed when it fires.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface RealtimeSocketData {
   userId: string;
@@ -63,6 +66,8 @@ export interface RealtimeOptions {
   corsOrigin?: string | string[];
   // How long attachRealtime waits for this instance to be reading the stream before giving up.
   readyTimeoutMs?: number;
+  // How often open sockets' sessions are looked up, for a revocation whose announcement was lost.
+  sessionCheckMs?: number;
 }
 
 export interface Realtime {
@@ -95,7 +100,8 @@ export async function attachRealtime(httpServer: http.Server, opts: RealtimeOpti
   let pub: Redis | undefined;
   let adapter: ReturnType<typeof createAdapter> | undefined;
   if (opts.redis) {
-    pub = opts.redis.duplicate();
+    // The adapter's stream reader is a duplicate of this one and blocks on XREAD.
+    pub = forBlocking(opts.redis);
     owned.push(pub);
     let lastError = '';
     pub.on('error', (err: Error) => {
@@ -164,10 +170,14 @@ export async function attachRealtime(httpServer: http.Server, opts: RealtimeOpti
     );
   });
 
+  const sessions = watchSessions(nsp, opts, log);
+
   io.on('connection', (socket) => {
     const { tenantId, userId, role } = socket.data;
-    // A platform admin has no tenant: connected, but in no room a tenant event can reach.
-    if (tenantId) void socket.join([tenantRoom(tenantId), userRoom(userId), roleRoom(tenantId, role)]);
+    // A platform admin has no tenant: connected, but in no room a tenant event can reach. The
+    // role room also fences off what the role may not read (infra/realtime-emitter.ts).
+    if (tenantId) void socket.join([userRoom(tenantId, userId), roleRoom(tenantId, role)]);
+    sessions.track(socket);
 
     socket.on('conversation:join', (conversationId, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
@@ -177,15 +187,30 @@ export async function attachRealtime(httpServer: http.Server, opts: RealtimeOpti
       });
     });
 
+    socket.on('session:refresh', (token, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => {};
+      refreshSession(socket, token, opts).then(
+        (result) => {
+          if (result.ok) sessions.track(socket);
+          reply(result);
+        },
+        (err: unknown) => {
+          log.warn({ err: (err as Error)?.message }, 'realtime session refresh failed');
+          reply({ ok: false, error: 'unavailable' });
+        },
+      );
+    });
+
     socket.on('conversation:leave', (conversationId, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
       if (typeof conversationId !== 'string' || !UUID.test(conversationId)) return reply({ ok: false, error: 'invalid' });
-      void socket.leave(conversationRoom(conversationId));
+      if (socket.data.tenantId) void socket.leave(conversationRoom(socket.data.tenantId, conversationId));
       reply({ ok: true });
     });
   });
 
   if (pub) await waitUntilReadingStream(nsp.adapter, pub, streamName, opts.readyTimeoutMs ?? 5_000, log);
+  await sessions.ready(opts.readyTimeoutMs ?? 5_000);
 
   let closing: Promise<void> | undefined;
   const close = async () => {
@@ -193,6 +218,7 @@ export async function attachRealtime(httpServer: http.Server, opts: RealtimeOpti
     // because their sessions are persisted while the adapter's Redis connection is still open.
     io.engine.close();
     await waitUntil(() => nsp.sockets.size === 0, 2_000);
+    await sessions.close();
     // Stops the stream reader and disconnects the adapter's subscriber.
     await nsp.adapter.close();
     if (!pub) return;
@@ -240,17 +266,131 @@ async function authenticate(socket: RealtimeSocket, opts: RealtimeOptions): Prom
   socket.data = data;
 }
 
+// Only a token of the very session and identity the socket has: anything else needs a new connection.
+async function refreshSession(socket: RealtimeSocket, token: unknown, opts: RealtimeOptions): Promise<RoomAck> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return { ok: false, error: 'invalid' };
+  let claims;
+  try {
+    claims = await opts.accessTokens.verify(token);
+  } catch (err) {
+    if (err instanceof HttpProblem) return { ok: false, error: 'invalid' };
+    throw err;
+  }
+  const current = socket.data;
+  const same = claims.sessionId === current.sessionId && claims.userId === current.userId && claims.tenantId === current.tenantId && claims.role === current.role;
+  if (!same) return { ok: false, error: 'forbidden' };
+  if (await opts.revocations.isRevoked(claims.sessionId)) return { ok: false, error: 'forbidden' };
+  const expiresAt = tokenExpiry(token) ?? 0;
+  if (!socket.connected) return { ok: false, error: 'unavailable' };
+  if (expiresAt > current.expiresAt) socket.data = { ...current, expiresAt };
+  return { ok: true };
+}
+
 async function joinConversation(socket: RealtimeSocket, conversationId: unknown, opts: RealtimeOptions): Promise<RoomAck> {
   const { tenantId } = socket.data;
   if (typeof conversationId !== 'string' || !UUID.test(conversationId)) return { ok: false, error: 'invalid' };
-  if (!tenantId) return { ok: false, error: 'forbidden' };
-  const room = conversationRoom(conversationId);
+  if (!tenantId || !mayJoinConversation(socket.data.role)) return { ok: false, error: 'forbidden' };
+  const room = conversationRoom(tenantId, conversationId);
   if (socket.rooms.has(room)) return { ok: true };
   if ([...socket.rooms].filter(isConversationRoom).length >= MAX_CONVERSATION_ROOMS) return { ok: false, error: 'limit' };
   if (!(await opts.canJoinConversation(tenantId, conversationId))) return { ok: false, error: 'forbidden' };
   if (!socket.connected) return { ok: false, error: 'unavailable' };
   await socket.join(room);
   return { ok: true };
+}
+
+interface SessionWatch {
+  track(socket: RealtimeSocket): void;
+  ready(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+// A socket lives no longer than its session: it is disconnected when its access token expires,
+// and when its session is revoked (logout, refresh-token reuse, deactivation, a new role or
+// password), announced by SessionRevocations on every instance. A periodic look-up catches a
+// revocation whose announcement was lost (Redis blip, a subscriber reconnecting).
+function watchSessions(nsp: RealtimeServer['sockets'], opts: RealtimeOptions, log: Logger): SessionWatch {
+  const expiryTimers = new Map<string, NodeJS.Timeout>();
+
+  const end = (socket: RealtimeSocket, reason: 'expired' | 'revoked') => {
+    if (!socket.connected) return;
+    log.debug({ userId: socket.data.userId, reason }, 'realtime session ended');
+    // Written at once: socket.emit goes through the adapter (for recovery) and would reach the
+    // wire only after the disconnect below.
+    nsp.local.to(socket.id).emit('session:ended', { reason });
+    // Closes the connection too; a server-side disconnect is not kept for recovery.
+    socket.disconnect(true);
+  };
+
+  const armExpiry = (socket: RealtimeSocket) => {
+    clearTimeout(expiryTimers.get(socket.id));
+    const ms = socket.data.expiresAt * 1000 - Date.now();
+    if (ms <= 0) return end(socket, 'expired');
+    const timer = setTimeout(() => armExpiry(socket), Math.min(ms, MAX_TIMER_MS));
+    timer.unref();
+    expiryTimers.set(socket.id, timer);
+  };
+
+  const endRevoked = (sessionId: string) => {
+    for (const socket of nsp.sockets.values()) if (socket.data.sessionId === sessionId) end(socket, 'revoked');
+  };
+
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const ids = [...new Set([...nsp.sockets.values()].map((s) => s.data.sessionId))];
+      // In chunks: one look-up per session, without a burst of thousands at once.
+      for (let i = 0; i < ids.length; i += 100) {
+        const chunk = ids.slice(i, i + 100);
+        const revoked = await Promise.all(chunk.map((id) => opts.revocations.isRevoked(id)));
+        chunk.forEach((id, k) => revoked[k] && endRevoked(id));
+      }
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'realtime session check failed');
+    } finally {
+      sweeping = false;
+    }
+  };
+
+  let lastError = '';
+  const subscription: RevocationSubscription = opts.revocations.subscribe({
+    onRevoked: endRevoked,
+    onGap: () => void sweep(),
+    onError: (err) => {
+      if (err.message !== lastError) log.warn({ err: err.message }, 'realtime revocation subscriber error');
+      lastError = err.message;
+    },
+  });
+  const interval = setInterval(() => void sweep(), opts.sessionCheckMs ?? 10_000);
+  interval.unref();
+
+  return {
+    // Again after a refresh: re-arms the expiry.
+    track(socket) {
+      const tracked = expiryTimers.has(socket.id);
+      armExpiry(socket);
+      if (tracked) return;
+      socket.once('disconnect', () => {
+        clearTimeout(expiryTimers.get(socket.id));
+        expiryTimers.delete(socket.id);
+      });
+    },
+    async ready(timeoutMs) {
+      await withTimeout(subscription.ready, timeoutMs).catch(() => {
+        log.warn({ timeoutMs }, 'realtime: not subscribed to session revocations yet; revoked sessions are found by the periodic check until it is');
+      });
+      // A session revoked before the subscription held.
+      await sweep();
+    },
+    async close() {
+      clearInterval(interval);
+      for (const timer of expiryTimers.values()) clearTimeout(timer);
+      expiryTimers.clear();
+      await subscription.close();
+    },
+  };
 }
 
 // socket.io restores a session (rooms, and the packets it missed, written to the wire at once)

@@ -20,7 +20,7 @@ const log = createLogger('realtime-test', 'silent');
 
 interface Received {
   event: string;
-  payload: { messageId?: string; tenantId?: string };
+  payload: { messageId?: string; tenantId?: string; reason?: string };
 }
 
 interface Client {
@@ -64,7 +64,7 @@ describe('realtime over Socket.io with the Redis streams adapter', () => {
     return r;
   };
 
-  async function startInstance(connection: Redis | null, revocationStore: SessionRevocations) {
+  async function startInstance(connection: Redis | null, revocationStore: SessionRevocations, extra: { sessionCheckMs?: number } = {}) {
     const server = http.createServer();
     httpServers.push(server);
     const realtime = await attachRealtime(server, {
@@ -74,6 +74,7 @@ describe('realtime over Socket.io with the Redis streams adapter', () => {
       log,
       streamName,
       canJoinConversation: async (tenantId, conversationId) => tenantId === tenantA && conversationId === allowedConversation,
+      ...extra,
     });
     instances.push(realtime);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -350,13 +351,132 @@ describe('realtime over Socket.io with the Redis streams adapter', () => {
     const { realtime, url } = await startInstance(null, memoryRevocations);
     const client = await connect(url, { token: (await token()).token });
     const local = message(tenantA);
-    realtime.io.to(`tenant:${tenantA}`).emit('message:new', local);
+    realtime.io.to(`role:${tenantA}:ATTENDANT`).emit('message:new', local);
     await expectReceived([client], local.messageId);
     await createRealtimeEmitter(null).emit({ tenantId: tenantA }, 'message:new', message(tenantA));
 
     const revoked = await token();
+    const open = await connect(url, { token: revoked.token });
     await memoryRevocations.revoke(revoked.sessionId);
+    await ended(open, 'revoked');
     assert.equal((await connectError(url, { token: revoked.token })).data?.code, 'session_revoked');
+    assert.equal(client.socket.connected, true, 'another session is left alone');
+  });
+
+  // The server says why, then disconnects; a server-side disconnect is not reconnected by the client.
+  async function ended(client: Client, reason: 'revoked' | 'expired', timeoutMs = 5_000) {
+    await waitFor(() => !client.socket.connected, `the socket to be disconnected (${reason})`, timeoutMs);
+    assert.deepEqual(
+      client.received.filter((r) => r.event === 'session:ended').map((r) => r.payload),
+      [{ reason }],
+    );
+  }
+
+  it('disconnects the sockets of a revoked session on every instance, and only those', async () => {
+    const [url1, url2] = urls as [string, string];
+    const identity = await token();
+    const onOne = await connect(url1, { token: identity.token });
+    const onTwo = await connect(url2, { token: identity.token });
+    const sameUserOtherSession = await connect(url2, { token: (await token({ sessionId: randomUUID() })).token });
+    const disconnects: string[] = [];
+    onTwo.socket.on('disconnect', (reason) => disconnects.push(reason));
+
+    // Revoked through the first instance's store: the second learns it over Redis.
+    await revocations.revoke(identity.sessionId);
+    await ended(onOne, 'revoked');
+    await ended(onTwo, 'revoked');
+    assert.deepEqual(disconnects, ['io server disconnect']);
+    assert.equal(sameUserOtherSession.socket.connected, true);
+    const [one, two] = instances as [Realtime, Realtime];
+    for (const instance of [one, two]) {
+      for (const s of instance.io.of('/').sockets.values()) assert.notEqual(s.data.sessionId, identity.sessionId);
+    }
+  });
+
+  it('finds a revocation whose announcement was lost, by looking sessions up', async () => {
+    const { url } = await startInstance(redis(), new SessionRevocations(redis(), keyPrefix, 60), { sessionCheckMs: 200 });
+    const identity = await token();
+    const client = await connect(url, { token: identity.token });
+    // Recorded the way SessionRevocations.revoke records it, but never published.
+    await redis().set(`${keyPrefix}revoked-session:${identity.sessionId}`, '1', 'EX', 60);
+    await ended(client, 'revoked');
+  });
+
+  it('closes this instance’s sockets at once when the revocation cannot reach Redis', async () => {
+    const storeConnection = redis();
+    const store = new SessionRevocations(storeConnection, keyPrefix, 60);
+    // A session check far off: only the direct notice can close the socket in time.
+    const { url } = await startInstance(redis(), store, { sessionCheckMs: 60_000 });
+    const identity = await token();
+    const client = await connect(url, { token: identity.token });
+    storeConnection.disconnect();
+    await store.revoke(identity.sessionId);
+    assert.equal(store.pendingWrites, 1, 'the write waits for Redis');
+    await ended(client, 'revoked');
+  });
+
+  it('disconnects a socket when its access token expires', async () => {
+    const shortLived = await token({ ttlSeconds: 3 });
+    const longLived = await connect(urls[1] as string, { token: (await token()).token });
+    const client = await connect(urls[0] as string, { token: shortLived.token });
+    const startedAt = Date.now();
+    await ended(client, 'expired', 8_000);
+    assert.ok(Date.now() - startedAt < 5_000, 'within seconds of the expiry');
+    // Reconnecting with the same token is refused; the client refreshes it first.
+    assert.equal((await connectError(urls[0] as string, { token: shortLived.token })).data?.code, 'token_expired');
+    assert.equal(longLived.socket.connected, true);
+  });
+
+  it('keeps a socket open past its first token when the same session presents a refreshed one', async () => {
+    const identity = await token({ ttlSeconds: 3 });
+    const client = await connect(urls[0] as string, { token: identity.token });
+    const same = { userId: identity.userId, tenantId: identity.tenantId, role: identity.role, sessionId: identity.sessionId };
+    const otherSession = await tokens.sign({ ...same, sessionId: randomUUID() });
+    assert.deepEqual(await client.socket.emitWithAck('session:refresh', otherSession.token), { ok: false, error: 'forbidden' });
+    const promoted = await tokens.sign({ ...same, role: 'TENANT_ADMIN' });
+    assert.deepEqual(await client.socket.emitWithAck('session:refresh', promoted.token), { ok: false, error: 'forbidden' });
+    assert.deepEqual(await client.socket.emitWithAck('session:refresh', 'not-a-jwt'), { ok: false, error: 'invalid' });
+    assert.deepEqual(await client.socket.emitWithAck('session:refresh', (await tokens.sign(same)).token), { ok: true });
+    await sleep(4_000);
+    assert.equal(client.socket.connected, true, 'still connected after the first token expired');
+    await revocations.revoke(identity.sessionId);
+    await ended(client, 'revoked');
+  });
+
+  it('fences events and joins by role, through user and conversation rooms too', async () => {
+    const [url1, url2] = urls as [string, string];
+    const salesIdentity = await token({ role: 'SALES' });
+    const sales = await connect(url1, { token: salesIdentity.token });
+    const finance = await connect(url2, { token: (await token({ role: 'FINANCE' })).token });
+    const attendant = await connect(url2, { token: (await token({ role: 'ATTENDANT' })).token });
+    // Sentinels on both instances: each reads the stream on its own.
+    const attendantOnOne = await connect(url1, { token: (await token({ role: 'ATTENDANT' })).token });
+
+    // canJoinConversation would say yes: the role alone refuses.
+    assert.deepEqual(await sales.socket.emitWithAck('conversation:join', allowedConversation), { ok: false, error: 'forbidden' });
+    assert.deepEqual(await finance.socket.emitWithAck('conversation:join', allowedConversation), { ok: false, error: 'forbidden' });
+    assert.deepEqual(await attendant.socket.emitWithAck('conversation:join', allowedConversation), { ok: true });
+
+    const toSalesUser = message(tenantA, allowedConversation);
+    await worker.emit({ tenantId: tenantA, conversationId: allowedConversation, userIds: [salesIdentity.userId] }, 'message:new', toSalesUser);
+    const tenantWide = message(tenantA);
+    await worker.emit({ tenantId: tenantA }, 'message:new', tenantWide);
+    const task = { tenantId: tenantA, taskId: randomUUID(), leadId: null, ownerId: salesIdentity.userId, kind: 'call', title: 'Ligar', status: 'open', dueAt: null };
+    await worker.emit({ tenantId: tenantA, userIds: [salesIdentity.userId] }, 'task:new', task);
+    const invoice = {
+      tenantId: tenantA, invoiceId: randomUUID(), number: 1, contactId: randomUUID(), status: 'open' as const, amountCents: 100, paidCents: 0,
+      amountDueTodayCents: 100, dueDate: '2026-12-10', dunningStage: null, updatedAt: new Date().toISOString(),
+    };
+    await worker.emit({ tenantId: tenantA }, 'invoice:updated', invoice);
+
+    await waitFor(() => sales.received.some((r) => r.event === 'task:new'), 'the sales user to get its task');
+    await waitFor(() => finance.received.some((r) => r.event === 'invoice:updated'), 'finance to get the invoice');
+    await expectReceived([attendant], toSalesUser.messageId);
+    await expectReceived([attendant], tenantWide.messageId);
+    await sendSentinel([attendant, attendantOnOne]);
+    assert.deepEqual(sales.received.map((r) => r.event), ['task:new']);
+    assert.deepEqual(finance.received.map((r) => r.event), ['invoice:updated']);
+    assert.equal(attendant.received.some((r) => r.event === 'task:new' || r.event === 'invoice:updated'), false);
   });
 
   it('swallows Redis failures in the emitter', async () => {
