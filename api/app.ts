@@ -5,7 +5,7 @@ import { jsonBody } from './middleware/json-body';
 import { problemHandler } from './middleware/problem-handler';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
-import { opsRouter } from './ops/routes';
+import { metricsRouter, opsRouter } from './ops/routes';
 import { signingPageRouter } from './public-signing/page';
 import { HttpProblem } from './problem';
 import { API_PREFIX, apiRoutes } from './routes';
@@ -13,7 +13,12 @@ import { asaasWebhookRouter } from './webhooks/asaas-routes';
 import { whatsappWebhookRouter } from './webhooks/whatsapp-routes';
 
 export function buildApp(deps: ApiDeps, opts: { trustProxy?: boolean } = {}): Koa {
-  const app = new Koa({ proxy: opts.trustProxy ?? false });
+  // Koa reads every X-Forwarded-For entry by default, so a client could name its own address (and
+  // escape the per-IP limits): only the entries our own proxies appended are trusted.
+  const app = new Koa({
+    proxy: opts.trustProxy || deps.config.TRUST_PROXY,
+    maxIpsCount: deps.config.TRUST_PROXY_HOPS,
+  });
   // Errors are answered by problemHandler; Koa's own handler would only print them again.
   app.silent = true;
 
@@ -46,5 +51,14 @@ export function buildApp(deps: ApiDeps, opts: { trustProxy?: boolean } = {}): Ko
       notImplemented: () => new HttpProblem(501, 'Not Implemented', 'Método não suportado.'),
     }),
   );
+  return app;
+}
+
+// The internal port's app (METRICS_HOST:METRICS_PORT): /metrics and nothing else.
+export function buildMetricsApp(deps: ApiDeps): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.use(problemHandler());
+  app.use(metricsRouter(deps).routes());
   return app;
 }

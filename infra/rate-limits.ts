@@ -7,6 +7,17 @@ export interface RateDecision {
   remaining: number;
 }
 
+// Consecutive failures of one key (an account's logins): the first `freeFailures` cost nothing,
+// the one that reaches it blocks the key for `baseSeconds`, and each further failure (once the
+// block is over) doubles the block, up to `maxSeconds`. Failures are forgotten `forgetAfterSeconds`
+// after the first one, or at once on a success (`clearFailures`).
+export interface BackoffPolicy {
+  freeFailures: number;
+  baseSeconds: number;
+  maxSeconds: number;
+  forgetAfterSeconds: number;
+}
+
 // Fixed-window limits shared by every API instance through Redis; in process when there is no
 // Redis. If Redis fails mid-flight the in-memory insurance limiter keeps limiting.
 export class RateLimits {
@@ -40,6 +51,40 @@ export class RateLimits {
 
   async reset(name: string, key: string, points: number, durationSeconds: number): Promise<void> {
     await this.limiter(name, points, durationSeconds).delete(key);
+  }
+
+  // Gives back a point consumed up front, for limits that count only failures but must be spent
+  // before the work (so concurrent attempts cannot all slip through one free point).
+  async reward(name: string, key: string, points: number, durationSeconds: number): Promise<void> {
+    await this.limiter(name, points, durationSeconds).reward(key, 1);
+  }
+
+  // Whether the key is serving a back-off block now. Spends nothing.
+  async backoffBlocked(name: string, key: string, policy: BackoffPolicy): Promise<RateDecision> {
+    const res = await this.blocks(name, policy).get(key);
+    if (res && res.consumedPoints > 1 && res.msBeforeNext > 0) {
+      return { allowed: false, retryAfterSeconds: Math.ceil(res.msBeforeNext / 1000), remaining: 0 };
+    }
+    return { allowed: true, retryAfterSeconds: 0, remaining: 1 };
+  }
+
+  // Counts a failure; when it is one too many, blocks the key and says for how long.
+  async recordFailure(name: string, key: string, policy: BackoffPolicy): Promise<RateDecision> {
+    const failures = await this.limiter(`${name}:failures`, policy.freeFailures, policy.forgetAfterSeconds).penalty(key, 1);
+    const excess = failures.consumedPoints - policy.freeFailures;
+    if (excess < 0) return { allowed: true, retryAfterSeconds: 0, remaining: -excess };
+    const seconds = Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** Math.min(excess, 30));
+    await this.blocks(name, policy).block(key, seconds);
+    return { allowed: false, retryAfterSeconds: seconds, remaining: 0 };
+  }
+
+  async clearFailures(name: string, key: string, policy: BackoffPolicy): Promise<void> {
+    await this.limiter(`${name}:failures`, policy.freeFailures, policy.forgetAfterSeconds).delete(key);
+  }
+
+  // One point per key: `block()` stores points + 1, which is how a block is told from nothing.
+  private blocks(name: string, policy: BackoffPolicy): RateLimiterAbstract {
+    return this.limiter(`${name}:block`, 1, policy.maxSeconds);
   }
 
   private limiter(name: string, points: number, duration: number): RateLimiterAbstract {

@@ -15,6 +15,8 @@ const apiKeyView = z.object({
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime().nullable(),
   revokedAt: z.iso.datetime().nullable(),
+  // Written at most once a minute per key: a key nobody uses any more shows it.
+  lastUsedAt: z.iso.datetime().nullable(),
 });
 
 const toView = (k: ApiKey): z.infer<typeof apiKeyView> => ({
@@ -24,6 +26,7 @@ const toView = (k: ApiKey): z.infer<typeof apiKeyView> => ({
   createdAt: k.createdAt.toISOString(),
   expiresAt: k.expiresAt?.toISOString() ?? null,
   revokedAt: k.revokedAt?.toISOString() ?? null,
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
 });
 
 const admins = { roles: ['TENANT_ADMIN' as const] };

@@ -1,4 +1,6 @@
 import type Koa from 'koa';
+import { ApiKey } from '../../db/models';
+import { withTenant } from '../../db/tenant-scope';
 import { API_KEY_SCOPES, type ApiKeyScope, type Role } from '../../domain/roles';
 import type { ApiDeps } from '../deps';
 import { unauthorized } from '../problem';
@@ -25,12 +27,13 @@ export async function authenticate(ctx: Koa.Context, deps: ApiDeps): Promise<Pri
     if (!parsed) throw unauthorized('Chave de API inválida.');
     const [row] = await deps.knex.select('*').from(deps.knex.raw('auth_find_api_key(?)', [parsed.id]));
     const key = row as
-      | { id: string; tenantId: string; keyHash: string; scopes: string[]; expiresAt: Date | null; revokedAt: Date | null; tenantStatus: string }
+      | { id: string; tenantId: string; keyHash: string; scopes: string[]; expiresAt: Date | null; revokedAt: Date | null; tenantStatus: string; lastUsedAt: Date | null }
       | undefined;
     if (!key || !sameHash(key.keyHash, sha256(parsed.secret))) throw unauthorized('Chave de API inválida.');
     if (key.revokedAt) throw unauthorized('Chave de API revogada.');
     if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) throw unauthorized('Chave de API expirada.');
     if (key.tenantStatus !== 'active') throw unauthorized('Empresa inativa.');
+    await noteKeyUse(deps, key);
     return {
       kind: 'apiKey',
       keyId: key.id,
@@ -39,4 +42,20 @@ export async function authenticate(ctx: Koa.Context, deps: ApiDeps): Promise<Pri
     };
   }
   return null;
+}
+
+const KEY_USE_RESOLUTION_MS = 60_000;
+
+// `last_used_at` to the minute: written only when the stored value is a minute old, so a busy
+// automation costs one write a minute, not one per request. Before the request's transaction, so
+// the request never holds two connections; the WHERE keeps instances racing on it to one write.
+async function noteKeyUse(deps: ApiDeps, key: { id: string; tenantId: string; lastUsedAt: Date | null }): Promise<void> {
+  const staleBefore = new Date(Date.now() - KEY_USE_RESOLUTION_MS);
+  if (key.lastUsedAt && key.lastUsedAt > staleBefore) return;
+  await withTenant(deps.knex, key.tenantId, async (trx) => {
+    await ApiKey.query(trx)
+      .patch({ lastUsedAt: new Date() })
+      .where({ id: key.id })
+      .where((w) => w.whereNull('lastUsedAt').orWhere('lastUsedAt', '<=', staleBefore));
+  });
 }

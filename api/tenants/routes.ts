@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Tenant } from '../../db/models';
+import { withTenant } from '../../db/tenant-scope';
 import { TENANT_STATUSES } from '../../domain/tenant-statuses';
 import { hashPassword } from '../../infra/passwords';
 import { provisioningStart, provisioningStatusQuery, provisioningWorkflowId, type ProvisionTenantInput } from '../../workflows/provisioning';
@@ -98,6 +99,41 @@ export const getTenant = route({
   },
 });
 
+export const changeTenantStatus = route({
+  method: 'patch',
+  path: '/tenants/:tenantId',
+  summary: 'Suspend a tenant (its staff are signed out everywhere, its API keys stop working) or reactivate it',
+  tags: ['tenants'],
+  access: { roles: ['SUPER_ADMIN'] },
+  params: uuidParam('tenantId'),
+  body: z.object({ status: z.enum(['active', 'suspended']) }).strict(),
+  responses: {
+    200: { description: 'The tenant, with its new status', schema: tenantView },
+    404: { description: 'No such tenant' },
+    409: { description: 'The tenant is being provisioned or its provisioning failed' },
+  },
+  async handler({ params, body, db, deps, audit }) {
+    const tenant = await Tenant.query(db).findById(params.tenantId).forUpdate();
+    if (!tenant) throw notFound('Empresa não encontrada.');
+    if (tenant.status !== 'active' && tenant.status !== 'suspended') {
+      throw conflict('Só é possível suspender ou reativar uma empresa já provisionada.');
+    }
+    const updated = tenant.status === body.status ? tenant : await Tenant.query(db).patchAndFetchById(tenant.id, { status: body.status, updatedAt: new Date() });
+    // The platform's transaction cannot see a tenant's sessions (RLS): they are ended in the
+    // tenant's own scope, after the status is committed, so no login or refresh succeeds in
+    // between. Suspending again ends whatever a failure here left open.
+    const endedSessions = body.status === 'suspended' ? await withTenant(deps.knex, tenant.id, (trx) => deps.sessions.closeAllForTenant(trx, tenant.id)) : 0;
+    await audit({
+      tenantId: null,
+      action: body.status === 'suspended' ? 'tenant.suspended' : 'tenant.reactivated',
+      entityType: 'tenant',
+      entityId: tenant.id,
+      details: { from: tenant.status, endedSessions },
+    });
+    return { body: toTenantView(updated) };
+  },
+});
+
 export const getProvisioning = route({
   method: 'get',
   path: '/tenants/:tenantId/provisioning',
@@ -128,4 +164,4 @@ export const getProvisioning = route({
   },
 });
 
-export const tenantRoutes = [createTenant, listTenants, getTenant, getProvisioning];
+export const tenantRoutes = [createTenant, listTenants, getTenant, changeTenantStatus, getProvisioning];

@@ -103,7 +103,7 @@ describe('tenant administration', () => {
     assert.ok(created.body.key);
     const list = await stack.api.get('/api/api-keys', admin());
     const listed = list.body.items.find((k: { id: string }) => k.id === created.body.id);
-    assert.deepEqual(Object.keys(listed).sort(), ['createdAt', 'expiresAt', 'id', 'name', 'revokedAt', 'scopes']);
+    assert.deepEqual(Object.keys(listed).sort(), ['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'scopes']);
     const stored = JSON.stringify(
       await withTenant(stack.deps.knex, tenant.tenantId, async (trx) => {
         const row: unknown = await trx('api_keys').where({ id: created.body.id }).first();
