@@ -9,6 +9,7 @@ import { catalogRoutes } from './catalog/routes';
 import { collectionRoutes } from './collections/routes';
 import { contactRoutes } from './contacts/routes';
 import { authRoutes } from './auth/routes';
+import { mfaRoutes } from './auth/mfa-routes';
 import { contractTemplateRoutes } from './contract-templates/routes';
 import { contractRoutes } from './contracts/routes';
 import { consortiumRoutes } from './consortium/routes';
@@ -37,6 +38,7 @@ export const API_PREFIX = '/api';
 // cross-tenant isolation without anyone remembering to add it.
 export const apiRoutes: RouteDefinition[] = [
   ...authRoutes,
+  ...mfaRoutes,
   ...tenantRoutes,
   ...userRoutes,
   ...apiKeyRoutes,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { normalizeTaxId } from './tax-id';
 import { BILLING_TYPES, COLLECTION_WINDOW_PRESETS, DUNNING_CONSEQUENCES } from './billing-statuses';
+import { TENANT_ROLES } from './roles';
 
 // A tenant's operating settings. Every "send only in business hours" rule of every process
 // reads them, so they live here as one validated shape with defaults.
@@ -88,6 +89,14 @@ const DEFAULT_CONSORTIUM_SETTINGS = {
     quotaExcluded: 'consorcio_cota_excluida',
   },
 };
+
+// Staff sign-in (issue 11): the tenant roles that must use a second factor (TOTP). SUPER_ADMIN
+// always must, whatever a tenant says, so it is not a choice here.
+const mfaRoles = z
+  .array(z.enum(TENANT_ROLES))
+  .max(TENANT_ROLES.length)
+  .refine((roles) => new Set(roles).size === roles.length, 'each role once');
+const DEFAULT_SECURITY_SETTINGS = { mfaRequiredRoles: [] as (typeof TENANT_ROLES)[number][] };
 
 const DEFAULT_HANDOFF_MESSAGE = 'Vou chamar alguém da nossa equipe para continuar o atendimento.';
 
@@ -201,6 +210,7 @@ export const tenantSettingsSchema = z.object({
         .default(DEFAULT_CONSORTIUM_SETTINGS.templates),
     })
     .default(DEFAULT_CONSORTIUM_SETTINGS),
+  security: z.object({ mfaRequiredRoles: mfaRoles.default([]) }).default(DEFAULT_SECURITY_SETTINGS),
 });
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 
@@ -234,6 +244,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   sales: DEFAULT_SALES_SETTINGS,
   billing: DEFAULT_BILLING_SETTINGS,
   consortium: DEFAULT_CONSORTIUM_SETTINGS,
+  security: DEFAULT_SECURITY_SETTINGS,
 };
 
 // What a tenant admin may send to change settings: any subset, nested objects partially.
@@ -322,6 +333,7 @@ export const tenantSettingsPatchSchema = z
       })
       .partial()
       .strict(),
+    security: z.object({ mfaRequiredRoles: mfaRoles }).partial().strict(),
   })
   .partial()
   .strict();

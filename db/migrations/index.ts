@@ -4,6 +4,9 @@ import { conversations } from './002_conversations';
 import { sales } from './003_sales';
 import { billing } from './004_billing';
 import { consortium } from './005_consortium';
+import { staffMfa } from './006_staff_mfa';
+import { sessions } from './007_sessions';
+import { opsIndexes } from './008_ops_indexes';
 import type { MigrationRoles } from './rls';
 
 export interface Migration {
@@ -12,4 +15,4 @@ export interface Migration {
 }
 
 // Listed explicitly (not read from disk) so migrations run the same under tsx, a bundle or a test.
-export const migrations: Migration[] = [platformCore, conversations, sales, billing, consortium];
+export const migrations: Migration[] = [platformCore, conversations, sales, billing, consortium, staffMfa, sessions, opsIndexes];

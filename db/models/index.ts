@@ -7,3 +7,4 @@ export * from './automations';
 export * from './sales';
 export * from './billing';
 export * from './consortium';
+export * from './mfa';

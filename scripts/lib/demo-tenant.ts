@@ -1,6 +1,9 @@
+import { createHmac } from 'node:crypto';
 import type { Knex } from 'knex';
+import { Secret } from 'otpauth';
 import { Tenant, WhatsAppChannel } from '../../db/models';
 import { withPlatform, withTenant } from '../../db/tenant-scope';
+import { totpCode, totpUri, TOTP_PERIOD_MS } from '../../infra/totp';
 
 export interface DemoWhatsApp {
   phoneNumberId: string;
@@ -9,7 +12,8 @@ export interface DemoWhatsApp {
 }
 
 export interface DemoSettings {
-  platformAdmin: { email: string; password: string };
+  // SUPER_ADMIN always logs in with TOTP: the bootstrap enrols this secret.
+  platformAdmin: { email: string; password: string; totpSecret?: string };
   tenant: { slug: string; name: string; adminName: string; adminEmail: string; adminPassword: string };
   // The number the demo tenant is provisioned with: the local Meta sandbox's, or DEMO_WHATSAPP_*.
   whatsapp?: DemoWhatsApp;
@@ -35,6 +39,7 @@ export function demoSettings(env: NodeJS.ProcessEnv): DemoSettings {
     platformAdmin: {
       email: env.PLATFORM_ADMIN_EMAIL ?? 'plataforma@orquestra.local',
       password: env.PLATFORM_ADMIN_PASSWORD ?? 'orquestra-plataforma',
+      totpSecret: env.PLATFORM_ADMIN_TOTP_SECRET || derivedTotpSecret(env.JWT_SECRET),
     },
     tenant: {
       slug: env.DEMO_TENANT_SLUG ?? 'pousada-demo',
@@ -45,6 +50,43 @@ export function demoSettings(env: NodeJS.ProcessEnv): DemoSettings {
     },
     ...(phoneNumberId && wabaId && accessToken ? { whatsapp: { phoneNumberId, wabaId, accessToken } } : {}),
   };
+}
+
+// Without PLATFORM_ADMIN_TOTP_SECRET, one of this installation's own, stable across restarts: derived
+// from JWT_SECRET (whoever can compute it can mint access tokens anyway), so nothing new is stored.
+function derivedTotpSecret(jwtSecret: string | undefined): string | undefined {
+  if (!jwtSecret) return undefined;
+  const bytes = createHmac('sha256', jwtSecret).update('orquestra platform admin TOTP').digest().subarray(0, 20);
+  return new Secret({ buffer: new Uint8Array(bytes).buffer }).base32;
+}
+
+// How the banner tells the operator to log in as the platform admin.
+export function platformAdminLines(demo: DemoSettings): string[] {
+  const { email, password, totpSecret } = demo.platformAdmin;
+  return [
+    `Platform admin (SUPER_ADMIN)   ${email} / ${password}`,
+    ...(totpSecret
+      ? [
+          `                TOTP secret ${totpSecret} (authenticator app: ${totpUri(totpSecret, email)})`,
+          `                login answers {mfaRequired, challengeToken}; then POST /api/auth/login/mfa {"challengeToken", "code"}; a code now:`,
+          `                node -e "const o=require('otpauth');console.log(o.TOTP.generate({secret:o.Secret.fromBase32('${totpSecret}')}))"`,
+        ]
+      : []),
+  ];
+}
+
+// The platform admin's session: password, then (it always has one) the TOTP code. A code is good
+// once, so if this step's code was just spent (a restart within 30 s), the next step's is given.
+async function platformAdminToken(apiUrl: string, demo: DemoSettings): Promise<string> {
+  const login = await post(`${apiUrl}/api/auth/login`, { email: demo.platformAdmin.email, password: demo.platformAdmin.password });
+  if (login.status !== 200) throw new Error(`could not log in as the platform admin: ${JSON.stringify(login.body)}`);
+  if (!login.body.mfaRequired) return login.body.accessToken as string;
+  const secret = demo.platformAdmin.totpSecret;
+  if (!secret || login.body.enrolmentRequired) throw new Error('the platform admin has no TOTP secret: set PLATFORM_ADMIN_TOTP_SECRET');
+  let done = await post(`${apiUrl}/api/auth/login/mfa`, { challengeToken: login.body.challengeToken, code: totpCode(secret) });
+  if (done.status === 401) done = await post(`${apiUrl}/api/auth/login/mfa`, { challengeToken: login.body.challengeToken, code: totpCode(secret, Date.now() + TOTP_PERIOD_MS) });
+  if (done.status !== 200) throw new Error(`the platform admin's TOTP code was refused (is PLATFORM_ADMIN_TOTP_SECRET the one it enrolled?): ${JSON.stringify(done.body)}`);
+  return done.body.accessToken as string;
 }
 
 // What the rule-based assistant answers from when there is no OPENAI_API_KEY.
@@ -103,8 +145,7 @@ export async function ensureDemoTenant(knex: Knex, apiUrl: string, demo: DemoSet
 }
 
 async function provision(apiUrl: string, demo: DemoSettings, say: (m: string) => void): Promise<void> {
-  const login = await post(`${apiUrl}/api/auth/login`, { email: demo.platformAdmin.email, password: demo.platformAdmin.password });
-  if (login.status !== 200) throw new Error(`could not log in as the platform admin: ${JSON.stringify(login.body)}`);
+  const token = await platformAdminToken(apiUrl, demo);
   const created = await post(
     `${apiUrl}/api/tenants`,
     {
@@ -113,12 +154,12 @@ async function provision(apiUrl: string, demo: DemoSettings, say: (m: string) =>
       admin: { name: demo.tenant.adminName, email: demo.tenant.adminEmail, password: demo.tenant.adminPassword },
       ...(demo.whatsapp ? { whatsapp: demo.whatsapp } : {}),
     },
-    login.body.accessToken,
+    token,
   );
   if (created.status !== 202) throw new Error(`demo tenant was not accepted: ${JSON.stringify(created.body)}`);
   say(`Provisioning the demo tenant (workflow ${created.body.workflowId}${demo.whatsapp ? `, WhatsApp number ${demo.whatsapp.phoneNumberId}` : ''})...`);
   for (let i = 0; i < 120; i++) {
-    const status = await fetch(`${apiUrl}${created.body.statusUrl}`, { headers: { authorization: `Bearer ${login.body.accessToken}` } });
+    const status = await fetch(`${apiUrl}${created.body.statusUrl}`, { headers: { authorization: `Bearer ${token}` } });
     const body = (await status.json()) as { workflowStatus?: string; progress?: { failure?: string } };
     if (body.workflowStatus === 'COMPLETED') return;
     if (body.workflowStatus && body.workflowStatus !== 'RUNNING') throw new Error(`demo provisioning ended ${body.workflowStatus}: ${body.progress?.failure}`);

@@ -1,24 +1,41 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ensurePlatformAdmin } from '../../db/platform-admin';
+import { newTotpSecret, totpCode, TOTP_PERIOD_MS } from '../../infra/totp';
 import { provisioningWorkflowId } from '../../workflows/provisioning';
 import type { FakeNumber } from '../../scripts/sandbox/graph-api';
 import type { TestStack } from './stack';
 
 export const uid = () => randomBytes(5).toString('hex');
 
-export async function login(stack: TestStack, email: string, password: string) {
+type Session = { accessToken: string; refreshToken: string; user: { id: string; tenantId: string | null } };
+
+// Logs in, answering the TOTP challenge when the account has one (SUPER_ADMIN always does).
+export async function login(stack: TestStack, email: string, password: string, opts: { totpSecret?: string } = {}): Promise<Session> {
   const res = await stack.api.post('/api/auth/login', { body: { email, password } });
   assert.equal(res.status, 200, `login of ${email} failed: ${JSON.stringify(res.body)}`);
-  return res.body as { accessToken: string; refreshToken: string; user: { id: string; tenantId: string | null } };
+  if (!res.body.mfaRequired) return res.body as Session;
+  assert.ok(opts.totpSecret && !res.body.enrolmentRequired, `login of ${email} asks for a TOTP code: pass its secret (${JSON.stringify(res.body)})`);
+  return loginMfa(stack, res.body.challengeToken, opts.totpSecret);
 }
 
+// The second step: a code is good once, so when this step's code was spent by an earlier login of
+// the same account, the next step's (which the server's window accepts) is given instead.
+export async function loginMfa(stack: TestStack, challengeToken: string, totpSecret: string): Promise<Session & { recoveryCodes?: string[] }> {
+  let res = await stack.api.post('/api/auth/login/mfa', { body: { challengeToken, code: totpCode(totpSecret) } });
+  if (res.status === 401) res = await stack.api.post('/api/auth/login/mfa', { body: { challengeToken, code: totpCode(totpSecret, Date.now() + TOTP_PERIOD_MS) } });
+  assert.equal(res.status, 200, `the TOTP step failed: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+// A fresh platform admin, created as npm start creates the first one: with a TOTP secret.
 export async function superAdmin(stack: TestStack) {
   const email = `root-${uid()}@orquestra.test`;
   const password = `senha-forte-${uid()}`;
-  const id = await ensurePlatformAdmin(stack.deps.knex, { email, password });
-  const tokens = await login(stack, email, password);
-  return { id, email, password, token: tokens.accessToken };
+  const totpSecret = newTotpSecret();
+  const id = await ensurePlatformAdmin(stack.deps.knex, { email, password, totpSecret }, stack.deps.secrets);
+  const tokens = await login(stack, email, password, { totpSecret });
+  return { id, email, password, totpSecret, token: tokens.accessToken };
 }
 
 export interface TenantFixture {

@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import type { Knex } from 'knex';
 import { ensurePlatformAdmin } from '../../../db/platform-admin';
 import { sha256Signature } from '../../../infra/hmac-signature';
+import { totpCode } from '../../../infra/totp';
 import { metaEnvelope, textMessage } from '../../../test/fakes/meta-payloads';
 import { guestText, warmPhone } from './load';
 import type { Options } from './options';
@@ -22,7 +23,7 @@ const WARMUP_GUESTS = 10;
 export function isolatedEnv(o: Options, runId: string, workDir: string, redisUrl: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (/^(DATABASE_(URL|OWNER_URL)|TEMPORAL_|OPENAI_|WHATSAPP_|WORKER_METRICS_|REDIS_KEY_PREFIX|PORT$|HOST$)/.test(k)) delete env[k];
+    if (/^(DATABASE_(URL|OWNER_URL)|TEMPORAL_|OPENAI_|WHATSAPP_|(WORKER_)?METRICS_|REDIS_KEY_PREFIX|PORT$|HOST$)/.test(k)) delete env[k];
   }
   Object.assign(env, {
     NODE_ENV: 'production',
@@ -86,6 +87,15 @@ export async function provisionTenant(knex: Knex, client: Client, apiUrl: string
   await ensurePlatformAdmin(knex, root);
   const login = await postJson(`${apiUrl}/api/auth/login`, root);
   if (login.status !== 200) throw new Error(`platform admin login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  // SUPER_ADMIN always has TOTP: this fresh one enrols at its first login, as any would.
+  if (login.body.mfaRequired) {
+    const challengeToken = login.body.challengeToken;
+    const enrolment = await postJson(`${apiUrl}/api/auth/login/mfa/enrol`, { challengeToken });
+    if (enrolment.status !== 200) throw new Error(`platform admin TOTP enrolment failed: ${enrolment.status} ${JSON.stringify(enrolment.body)}`);
+    const done = await postJson(`${apiUrl}/api/auth/login/mfa`, { challengeToken, code: totpCode(enrolment.body.secret as string) });
+    if (done.status !== 200) throw new Error(`platform admin TOTP step failed: ${done.status} ${JSON.stringify(done.body)}`);
+    login.body.accessToken = done.body.accessToken;
+  }
   const slug = `bench-${runId}`;
   const created = await postJson(
     `${apiUrl}/api/tenants`,
