@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import {
@@ -10,6 +10,7 @@ import {
   type AiDecision,
   type FaqEntry,
 } from '../domain/triage-rules';
+import { outboundRefusalIn, strictOutboundGuard, type OutboundGuard } from '../infra/guarded-fetch';
 
 // The platform's AI settings (environment). A tenant may bring its own key, model and endpoint.
 export interface AiConfig {
@@ -17,6 +18,10 @@ export interface AiConfig {
   baseUrl?: string;
   model: string;
   timeoutMs: number;
+  // Models a tenant may pick while it runs on the platform's key (`model` always may); absent: only `model`.
+  allowedModels?: readonly string[];
+  // A tenant's own base URL goes through it; absent: nothing internal is allowed.
+  outbound?: OutboundGuard;
 }
 
 export interface TranscriptTurn {
@@ -101,6 +106,8 @@ function invalidAnswer(why: string): ApplicationFailure {
 // Sorts provider failures into "try again later" (a plain Error, retried by Temporal) and "this
 // will not work until someone fixes the configuration" (non-retryable, so the workflow escalates now).
 function classify(err: unknown, timeoutMs: number): Error {
+  const refused = outboundRefusalIn(err);
+  if (refused) return ApplicationFailure.nonRetryable(`AI endpoint ${refused.message}`, 'OutboundRefused');
   if (err instanceof APIConnectionTimeoutError) return new Error(`AI request timed out after ${timeoutMs} ms`);
   if (err instanceof APIConnectionError) return new Error(`AI provider unreachable: ${err.message}`);
   if (err instanceof APIError && typeof err.status === 'number') {
@@ -117,20 +124,39 @@ function classify(err: unknown, timeoutMs: number): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+// Whether the platform's own key may be spent on this model.
+function platformMayUse(ai: Pick<AiConfig, 'model' | 'allowedModels'>, model: string): boolean {
+  return model === ai.model || (ai.allowedModels ?? []).includes(model);
+}
+
+// The activity's cancellation (the worker shutting down, the workflow cancelled); none when the
+// decision is asked outside an activity.
+function activityCancellation(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
 // Not activities themselves: the AI client that the triage activity asks. Its method is named apart
 // from the activity (decideReply), since no two names the worker registers may meet.
 export function aiDecisions({ ai }: { ai: AiConfig }) {
   // One client per endpoint and key keeps connections pooled across conversations; keys are
   // per tenant, so the cache is bounded.
   const clients = new Map<string, OpenAI>();
-  function clientFor(apiKey: string, baseURL: string | undefined): OpenAI {
-    const key = `${baseURL ?? ''}\n${apiKey}`;
+  const guard = ai.outbound ?? strictOutboundGuard();
+  // The SDK's requests to a tenant's endpoint go through the address guard (no redirects either).
+  const guardedFetch = ((url: string | URL | Request, init?: RequestInit) =>
+    guard.fetch(url instanceof Request ? url.url : String(url), init as Parameters<OutboundGuard['fetch']>[1])) as unknown as typeof fetch;
+  function clientFor(apiKey: string, baseURL: string | undefined, tenantChosen: boolean): OpenAI {
+    const key = `${tenantChosen ? 'tenant' : 'platform'}\n${baseURL ?? ''}\n${apiKey}`;
     let client = clients.get(key);
     if (client) {
       clients.delete(key); // re-insert: most recently used last
     } else {
       // Temporal retries the activity with its own policy and timeouts; the client must not stack retries on top.
-      client = new OpenAI({ apiKey, baseURL, timeout: ai.timeoutMs, maxRetries: 0 });
+      client = new OpenAI({ apiKey, baseURL, timeout: ai.timeoutMs, maxRetries: 0, ...(tenantChosen ? { fetch: guardedFetch } : {}) });
       if (clients.size >= MAX_CACHED_CLIENTS) clients.delete(clients.keys().next().value as string);
     }
     clients.set(key, client);
@@ -149,8 +175,11 @@ export function aiDecisions({ ai }: { ai: AiConfig }) {
       // at an address a tenant chose would hand that key to whoever runs the address.
       const tenantKey = input.tenantAi?.apiKey?.trim();
       const apiKey = tenantKey || ai.apiKey?.trim();
-      const baseURL = (tenantKey && input.tenantAi?.baseUrl?.trim()) || ai.baseUrl || undefined;
-      const model = input.tenantAi?.model?.trim() || ai.model;
+      const tenantBaseUrl = (tenantKey && input.tenantAi?.baseUrl?.trim()) || undefined;
+      const baseURL = tenantBaseUrl || ai.baseUrl || undefined;
+      // On the platform's key the platform pays: a tenant's model outside the allow-list gets the platform's.
+      const chosenModel = input.tenantAi?.model?.trim();
+      const model = chosenModel && (tenantKey || platformMayUse(ai, chosenModel)) ? chosenModel : ai.model;
 
       if (!apiKey) {
         const d = ruleBasedDecision({ text: input.latestText, businessName: input.businessName, faq: input.faq, isFirstMessage });
@@ -162,14 +191,17 @@ export function aiDecisions({ ai }: { ai: AiConfig }) {
       // shared state, so the model never sees another tenant's data.
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
-        completion = await clientFor(apiKey, baseURL).chat.completions.create({
-          model,
-          messages: messagesFor(input, isFirstMessage),
-          response_format: {
-            type: 'json_schema',
-            json_schema: { name: 'triage_decision', strict: true, schema: AI_DECISION_JSON_SCHEMA },
+        completion = await clientFor(apiKey, baseURL, Boolean(tenantBaseUrl)).chat.completions.create(
+          {
+            model,
+            messages: messagesFor(input, isFirstMessage),
+            response_format: {
+              type: 'json_schema',
+              json_schema: { name: 'triage_decision', strict: true, schema: AI_DECISION_JSON_SCHEMA },
+            },
           },
-        });
+          { signal: activityCancellation() },
+        );
       } catch (err) {
         throw classify(err, ai.timeoutMs);
       }

@@ -1,7 +1,8 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AutomationEndpoint } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import type { AutomationEventName } from '../domain/automation-events';
+import { outboundRefusalIn, strictOutboundGuard } from '../infra/guarded-fetch';
 import { sha256Signature } from '../infra/hmac-signature';
 import { automationDeliveryStart, automationEventWorkflowId, type AutomationEventInput } from '../workflows/automation-delivery';
 import type { ActivityDeps } from './deps';
@@ -34,15 +35,17 @@ export async function startAutomationEvent(
   await startOnce(deps, automationDeliveryStart(input));
 }
 
-export function automationActivities({ knex, secrets }: ActivityDeps) {
+export function automationActivities({ knex, secrets, outbound }: ActivityDeps) {
+  // The URL is the tenant's: it goes through the address guard, and a redirect is a failure.
+  const guard = outbound ?? strictOutboundGuard();
   return {
     async postAutomationEvent(a: AutomationEventInput): Promise<{ status: number } | { skipped: string }> {
       const endpoint = await withTenant(knex, a.tenantId, async (trx) => AutomationEndpoint.query(trx).findById(a.tenantId));
       if (!endpoint?.active) return { skipped: 'no active automation endpoint' };
       const body = JSON.stringify({ id: a.eventId, event: a.event, tenantId: a.tenantId, occurredAt: a.occurredAt, data: a.data });
-      let res: Response;
+      let res: Awaited<ReturnType<typeof guard.fetch>>;
       try {
-        res = await fetch(endpoint.url, {
+        res = await guard.fetch(endpoint.url, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -52,9 +55,12 @@ export function automationActivities({ knex, secrets }: ActivityDeps) {
             'x-orquestra-signature-256': sha256Signature(body, secrets.open(endpoint.secretSealed)),
           },
           body,
-          signal: AbortSignal.timeout(10_000),
+          signal: AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(10_000)]),
         });
       } catch (err) {
+        // An internal address or a redirect stays refused however often it is tried.
+        const refused = outboundRefusalIn(err);
+        if (refused) throw ApplicationFailure.nonRetryable(`automation endpoint ${refused.message}`, 'OutboundRefused');
         throw new Error(`automation endpoint unreachable: ${(err as Error).message}`);
       }
       await res.body?.cancel().catch(() => {});

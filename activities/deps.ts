@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../domain/actor';
 import { createRealtimeEmitter, type RealtimeEmitter } from '../infra/realtime-emitter';
 import type { SecretBox } from '../infra/secret-box';
+import type { OutboundGuard } from '../infra/guarded-fetch';
 import type { AiConfig } from './ai';
 
 // What activities need from the outside world, handed in by the worker (or a test).
@@ -17,6 +18,10 @@ export interface ActivityDeps {
   realtime?: RealtimeEmitter;
   ai?: AiConfig;
   mediaDir?: string;
+  // Where WhatsApp media may be downloaded from (https hosts, besides whatsapp.baseUrl's origin) and its size cap.
+  media?: { hosts: readonly string[]; maxBytes: number };
+  // Every call to a URL a tenant chose goes through it (infra/guarded-fetch.ts); absent: nothing internal is allowed.
+  outbound?: OutboundGuard;
   // The platform certificate that seals signed contracts (infra/pdf/seal.ts loadPlatformCertificate).
   signing?: { p12Base64?: string; passphrase?: string; dataDir?: string };
   // The payment gateway (infra/asaas-client.ts): the host override (ASAAS_BASE_URL) and timeout.

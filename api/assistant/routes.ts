@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AiSettingsRow, FaqEntry } from '../../db/models';
+import { checkOutboundUrl, outboundPolicyFromConfig } from '../../infra/guarded-fetch';
+import { OUTBOUND_REFUSAL_DETAIL, splitList } from '../../infra/outbound-guard';
+import { badRequest } from '../problem';
 import { route } from '../route';
 
 // What the virtual assistant knows and which model it uses. The FAQ is the only knowledge the
@@ -76,8 +79,17 @@ export const putAiSettings = route({
       systemPrompt: z.string().trim().max(4000).nullable().optional(),
     })
     .strict(),
-  responses: { 200: { description: 'Saved', schema: aiView } },
+  responses: { 200: { description: 'Saved', schema: aiView }, 400: { description: 'Invalid, an internal or unresolvable base URL, or a model the platform’s key does not serve' } },
   async handler({ body, db, deps, audit, tenantId }) {
+    // The worker calls this URL from inside our network: internal addresses are refused now, and
+    // again at every call.
+    if (body.baseUrl) {
+      const check = await checkOutboundUrl(body.baseUrl, outboundPolicyFromConfig(deps.config));
+      if (!check.ok) {
+        const detail = OUTBOUND_REFUSAL_DETAIL[check.reason];
+        throw badRequest(detail, [{ path: 'body.baseUrl', message: detail, code: `outbound_${check.reason}` }]);
+      }
+    }
     const current = await AiSettingsRow.query(db).findById(tenantId);
     const next = {
       tenantId,
@@ -88,6 +100,13 @@ export const putAiSettings = route({
       apiKeySealed: body.apiKey === undefined ? (current?.apiKeySealed ?? null) : body.apiKey === null ? null : deps.secrets.seal(body.apiKey),
       updatedAt: new Date(),
     };
+    // Without its own key the tenant runs on the platform's, which serves only the allowed models.
+    // (activities/ai.ts applies the same rule at every call.)
+    const platformModels = [...new Set([deps.config.OPENAI_MODEL, ...splitList(deps.config.OPENAI_ALLOWED_MODELS)])];
+    if (body.model && !next.apiKeySealed && deps.config.OPENAI_API_KEY && !platformModels.includes(body.model)) {
+      const detail = `O modelo ${body.model} só pode ser usado com a chave de API da sua empresa. Com a chave da plataforma, use um destes: ${platformModels.join(', ')}.`;
+      throw badRequest(detail, [{ path: 'body.model', message: detail, code: 'model_not_allowed' }]);
+    }
     await db('ai_settings').insert(next).onConflict('tenantId').merge();
     await audit({ action: 'ai_settings.set', entityType: 'ai_settings', entityId: tenantId, details: { enabled: next.enabled, model: next.model, baseUrl: next.baseUrl, apiKeyChanged: body.apiKey !== undefined } });
     return { body: { enabled: next.enabled, model: next.model, baseUrl: next.baseUrl, systemPrompt: next.systemPrompt, hasApiKey: Boolean(next.apiKeySealed) } };

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AutomationEndpoint } from '../../db/models';
 import { AUTOMATION_EVENTS } from '../../domain/automation-events';
+import { checkOutboundUrl, outboundPolicyFromConfig } from '../../infra/guarded-fetch';
+import { OUTBOUND_REFUSAL_DETAIL } from '../../infra/outbound-guard';
 import { replyUpdate } from '../../workflows/conversation';
 import { updateContactConversation } from '../conversations/conversation-calls';
 import { replyBody, replyResultView } from '../conversations/schema';
-import { notFound } from '../problem';
+import { badRequest, notFound } from '../problem';
 import { route } from '../route';
 
 // The hotel-bot seed's n8n routes. Automations act on conversations through the conversation
@@ -68,8 +70,15 @@ export const putAutomationEndpoint = route({
       secret: z.string().min(16).max(200).optional(),
     })
     .strict(),
-  responses: { 200: { description: 'Saved', schema: endpointView } },
+  responses: { 200: { description: 'Saved', schema: endpointView }, 400: { description: 'Invalid, or an internal address (loopback, private, link-local…), or a host name that does not resolve' } },
   async handler({ body, db, deps, audit, tenantId }) {
+    // The worker posts to this URL from inside our network: internal addresses are refused now,
+    // and again when each event is posted (the name may resolve elsewhere by then).
+    const check = await checkOutboundUrl(body.url, outboundPolicyFromConfig(deps.config));
+    if (!check.ok) {
+      const detail = OUTBOUND_REFUSAL_DETAIL[check.reason];
+      throw badRequest(detail, [{ path: 'body.url', message: detail, code: `outbound_${check.reason}` }]);
+    }
     const secret = body.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
     const row = { tenantId, url: body.url, events: [...new Set(body.events)], active: body.active, secretSealed: deps.secrets.seal(secret), updatedAt: new Date() };
     await db('automation_endpoints').insert(row).onConflict('tenantId').merge();
