@@ -10,6 +10,7 @@ import { todayIn } from '../domain/contract-template';
 import { normalizeTaxId } from '../domain/tax-id';
 import { AsaasClient, asaasBaseUrl, GatewayError, type AsaasCharge } from '../infra/asaas-client';
 import type { SecretBox } from '../infra/secret-box';
+import { activityCancellation } from './call-signal';
 import type { ActivityDeps } from './deps';
 
 // The invoice's charge at the payment gateway (Asaas): created when the dunning run needs a
@@ -43,6 +44,7 @@ export function asaasClientFor(deps: Pick<ActivityDeps, 'gateway'> & { secrets: 
     baseUrl: asaasBaseUrl(account.environment, deps.gateway?.asaasBaseUrl),
     apiKey: deps.secrets.open(account.apiKeySealed),
     timeoutMs: deps.gateway?.timeoutMs,
+    cancellation: activityCancellation(),
   });
 }
 

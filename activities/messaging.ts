@@ -5,6 +5,7 @@ import { withTenant } from '../db/tenant-scope';
 import { outboundPreview, toGraphMessage, type OutboundContent } from '../domain/outbound-content';
 import { classifySendError, isRetryable } from '../domain/whatsapp-errors';
 import { NumberThroughput } from '../infra/number-throughput';
+import { callSignal, cancelledActivity } from './call-signal';
 import type { ConversationIds } from './conversations';
 import { realtimeOf, type ActivityDeps } from './deps';
 
@@ -148,9 +149,11 @@ export function messagingActivities(deps: ActivityDeps) {
           headers: { authorization: `Bearer ${secrets.open(channel.accessTokenSealed)}`, 'content-type': 'application/json' },
           // Meta echoes this in every status webhook of the message.
           body: JSON.stringify(toGraphMessage(a.content, a.to, { callbackData: a.messageId })),
-          signal: AbortSignal.timeout(whatsapp.timeoutMs ?? 15_000),
+          signal: callSignal(whatsapp.timeoutMs ?? 15_000),
         });
       } catch (err) {
+        // Cancelled mid-call, Meta may have the message: in doubt, as after a timeout.
+        if (cancelledActivity()) throw err;
         // Refused connections never reached Meta; a timeout may have: that one stays in doubt.
         if (isConnectionRefused(err)) await clearAttempt(a);
         throw new Error(`Graph API unreachable: ${(err as Error).message}`);

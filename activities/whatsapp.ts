@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { callSignal, cancelledActivity } from './call-signal';
 import type { ActivityDeps } from './deps';
 
 // The Graph API as a provisioning step sees it: does this token reach this phone number, and
@@ -15,9 +16,10 @@ export function whatsappActivities({ secrets, whatsapp }: ActivityDeps) {
     try {
       res = await fetch(`${base}/${path}`, {
         headers: { authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(whatsapp.timeoutMs ?? 10_000),
+        signal: callSignal(whatsapp.timeoutMs ?? 10_000),
       });
     } catch (err) {
+      if (cancelledActivity()) throw err;
       throw new Error(`Graph API unreachable: ${(err as Error).message}`); // retried
     }
     const body = (await res.json().catch(() => ({}))) as T & GraphError;

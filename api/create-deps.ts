@@ -15,7 +15,7 @@ import { createHttpMetrics } from './metrics';
 
 export function createApiDeps(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): ApiDeps {
   const knex = createKnex(resolveDatabaseSettings(env).appUrl, config.DATABASE_POOL_MAX, log);
-  const redis = createRedis(config.REDIS_URL, log);
+  const redis = createRedis(config.REDIS_URL, log, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS });
   const { client, connection } = createTemporalClient(config);
   const accessTokens = new AccessTokens(config.JWT_SECRET);
   const revocations = new SessionRevocations(redis, config.REDIS_KEY_PREFIX, ACCESS_TOKEN_TTL_SECONDS);

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { registerSearchAttributes } from '../infra/temporal';
-import { buildApp } from './app';
+import { buildApp, buildMetricsApp } from './app';
 import { closeApiDeps, createApiDeps } from './create-deps';
 import { attachApiRealtime } from './realtime/attach-api-realtime';
 
@@ -20,23 +20,42 @@ async function main() {
   server.listen(config.PORT, config.HOST, () => {
     log.info({ port: config.PORT, host: config.HOST }, 'api listening');
   });
+  // Metrics on the internal address only. Not being able to serve them is no reason to refuse
+  // traffic: logged, and the API runs on.
+  const metricsServer: Server = createServer(buildMetricsApp(deps).callback());
+  metricsServer.on('error', (err) => log.error({ err: err.message, host: config.METRICS_HOST, port: config.METRICS_PORT }, 'metrics server could not listen; /metrics is unavailable'));
+  metricsServer.listen(config.METRICS_PORT, config.METRICS_HOST, () => {
+    log.info({ port: config.METRICS_PORT, host: config.METRICS_HOST }, 'metrics listening');
+  });
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'api stopping');
+  // Exit 0 only after an orderly stop. A stop that had to be forced (the grace time ran out with
+  // requests still open, or a second signal) exits 1, so a supervisor can tell the two apart.
+  let stoppingSince = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stoppingSince) {
+      // The same request twice (npm and the terminal both forward a Ctrl-C) is not impatience.
+      if (Date.now() - stoppingSince < 1_000) return;
+      log.warn({ signal }, 'second stop signal: exiting now');
+      process.exit(1);
+    }
+    stoppingSince = Date.now();
+    log.info({ signal, graceMs: config.API_SHUTDOWN_GRACE_MS }, 'api stopping');
     registering.abort();
+    metricsServer.close();
+    metricsServer.closeAllConnections();
     void realtime.close().finally(() =>
       server.close(() => {
         void closeApiDeps(deps).finally(() => process.exit(0));
       }),
     );
     server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 10_000).unref();
+    setTimeout(() => {
+      log.warn({ graceMs: config.API_SHUTDOWN_GRACE_MS }, 'requests still open at the end of the shutdown grace time; exiting');
+      process.exit(1);
+    }, config.API_SHUTDOWN_GRACE_MS).unref();
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 main().catch((err) => {

@@ -151,6 +151,8 @@ export interface AsaasClientOptions {
   baseUrl: string;
   apiKey: string;
   timeoutMs?: number;
+  // Aborts every call at once (an activity's cancellation): a call in flight does not outlive it.
+  cancellation?: AbortSignal;
   // Asaas refuses requests without one for accounts created after 2024-06-13.
   userAgent?: string;
 }
@@ -244,6 +246,11 @@ export class AsaasClient {
     }
   }
 
+  private signal(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    return this.options.cancellation ? AbortSignal.any([timeout, this.options.cancellation]) : timeout;
+  }
+
   private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const label = `${method} ${path.split('?')[0]}`;
     let res: Response;
@@ -258,9 +265,10 @@ export class AsaasClient {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        signal: this.signal(),
       });
     } catch (err) {
+      if (this.options.cancellation?.aborted) throw err;
       const e = err as Error;
       const what = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'timed out' : `failed: ${e.message}`;
       throw new GatewayError(`Asaas ${label} ${what}`, null, true, [], label);

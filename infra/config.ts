@@ -49,6 +49,13 @@ const envSchema = z.object({
   WORKER_METRICS_URLS: z.string().default('http://127.0.0.1:9464/metrics'),
   // After SIGTERM/SIGINT the worker exits within this; npm start waits it plus a margin before SIGKILL.
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(1_000).default(10_000),
+  // Activity slots of the worker on TEMPORAL_TASK_QUEUE (the SDK's default).
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(100),
+  // Calls to endpoints tenants chose (automation URL, own AI URL) run on the queue
+  // `${TEMPORAL_TASK_QUEUE}-tenant-endpoints`, with slots of their own, and at most
+  // TENANT_ENDPOINT_CONCURRENCY in flight per tenant and endpoint.
+  TENANT_ENDPOINT_WORKER_SLOTS: z.coerce.number().int().positive().default(20),
+  TENANT_ENDPOINT_CONCURRENCY: z.coerce.number().int().positive().default(4),
 
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must have at least 32 characters'),
   ENCRYPTION_KEY: z

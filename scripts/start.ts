@@ -8,6 +8,7 @@ import { migrateToLatest } from '../db/migrate';
 import { ensurePlatformAdmin } from '../db/platform-admin';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded-postgres';
 import { loadConfig } from '../infra/config';
+import { SecretBox } from '../infra/secret-box';
 import { redisReachable } from '../infra/redis';
 import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
 import { FakeAsaas } from './sandbox/asaas';
@@ -15,7 +16,7 @@ import { FakeGraphApi, templateTexts, type SentMessage } from './sandbox/graph-a
 import { seedDemoBilling } from './lib/demo-billing';
 import { seedDemoConsortium } from './lib/demo-consortium';
 import { seedDemoSales } from './lib/demo-sales';
-import { demoSettings, demoWhatsAppIds, ensureDemoTenant, sandboxPort } from './lib/demo-tenant';
+import { demoSettings, demoWhatsAppIds, ensureDemoTenant, platformAdminLines, sandboxPort } from './lib/demo-tenant';
 import { localSecrets, type LocalSecrets } from './lib/local-secrets';
 import { signalGroup, StoppingError, Supervisor, terminate } from './lib/supervisor';
 import { findOrBuildTemporalCli, startDevServer, waitForTemporal } from './lib/temporal-cli';
@@ -28,11 +29,13 @@ const root = join(__dirname, '..');
 const dataDir = resolve(root, process.env.DATA_DIR || '.data');
 const say = (m: string) => console.log(`[orquestra] ${m}`);
 const supervisor = new Supervisor({ say });
-const API_STOP_GRACE_MS = 12_000; // the API exits by itself 10 s after SIGTERM at the latest
+const API_STOP_MARGIN_MS = 2_000; // the API exits by itself API_SHUTDOWN_GRACE_MS after SIGTERM at the latest
 const WORKER_STOP_MARGIN_MS = 5_000;
 
 async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  // A developer's machine: nothing is reachable from the network unless asked for.
+  env.HOST ||= '127.0.0.1';
   env.MEDIA_DIR ||= join(dataDir, 'media');
   env.SIGNING_CERT_DIR ||= dataDir;
   // Without a Graph API to talk to, WhatsApp runs against a local stand-in for Meta.
@@ -130,8 +133,8 @@ async function main() {
   await connection.close();
 
   spawnService('worker', 'workers/main.ts', env, config.WORKER_SHUTDOWN_GRACE_MS + WORKER_STOP_MARGIN_MS);
-  spawnService('api', 'api/server.ts', env, API_STOP_GRACE_MS);
-  const apiUrl = `http://127.0.0.1:${config.PORT}`;
+  spawnService('api', 'api/server.ts', env, config.API_SHUTDOWN_GRACE_MS + API_STOP_MARGIN_MS);
+  const apiUrl = `http://${localAddress(config.HOST)}:${config.PORT}`;
   await waitForReady(apiUrl);
 
   const knex = createKnex(db.appUrl, 2);
@@ -141,7 +144,7 @@ async function main() {
   let billingLines: string[] = [];
   let consortiumLines: string[] = [];
   try {
-    await ensurePlatformAdmin(knex, demo.platformAdmin);
+    await ensurePlatformAdmin(knex, demo.platformAdmin, new SecretBox(config.ENCRYPTION_KEY));
     demoNumber = (await ensureDemoTenant(knex, apiUrl, demo, say)).phoneNumberId;
     if (demoNumber) salesLines = await seedDemoSales(apiUrl, demo, say);
     if (demoNumber) billingLines = await seedDemoBilling(apiUrl, demo, asaasSandbox, say);
@@ -160,7 +163,10 @@ async function main() {
       '  Orquestra is running. Ctrl-C (or SIGTERM) stops everything.',
       '',
       `  API           http://localhost:${config.PORT}/api   (OpenAPI: http://localhost:${config.PORT}/openapi.json)`,
-      `  Health        http://localhost:${config.PORT}/ready   Metrics: http://localhost:${config.PORT}/metrics`,
+      `  Health        http://localhost:${config.PORT}/ready   Metrics (API and worker): http://${localAddress(config.METRICS_HOST)}:${config.METRICS_PORT}/metrics`,
+      ...(isLoopback(config.HOST)
+        ? [`                listening on ${config.HOST} only; to reach it from other machines: HOST=0.0.0.0 npm start (and PUBLIC_BASE_URL=http://<this host>:${config.PORT})`]
+        : [`                listening on ${config.HOST}:${config.PORT}, reachable from the network`]),
       `  Temporal      ${config.TEMPORAL_ADDRESS}   Web UI: ${webUi ?? '(not started here)'}`,
       `  ${whatsappLine}`,
       `  ${gatewayLine}`,
@@ -168,7 +174,7 @@ async function main() {
         ? [`                demo number ${demoNumber}; write to it as a guest: npm run demo:guest -- "Vocês aceitam pets?"`]
         : []),
       '',
-      `  Platform admin (SUPER_ADMIN)   ${demo.platformAdmin.email} / ${demo.platformAdmin.password}`,
+      ...platformAdminLines(demo).map((l) => `  ${l}`),
       `  Demo tenant "${demo.tenant.slug}" admin   ${demo.tenant.adminEmail} / ${demo.tenant.adminPassword}`,
       ...salesLines.map((l) => `  ${l}`),
       ...billingLines.map((l) => `  ${l}`),
@@ -243,6 +249,10 @@ async function postgresReachable(url: string): Promise<boolean> {
     await client.end().catch(() => {});
   }
 }
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+// Where this machine reaches a server bound to `host` (a wildcard is reached on loopback).
+const localAddress = (host: string) => (host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host);
 
 const redact = (url: string) => url.replace(/:\/\/([^:@]+):[^@]*@/, '://$1:***@');
 

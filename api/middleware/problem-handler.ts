@@ -50,7 +50,8 @@ function isDependencyDown(err: unknown): boolean {
     UNAVAILABLE_CODES.has(e?.nativeError?.code ?? '') ||
     e?.name === 'KnexTimeoutError' ||
     e?.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|Connection terminated/.test(e?.message ?? '')
+    // ioredis: "Command timed out" is REDIS_COMMAND_TIMEOUT_MS running out on a Redis that hangs.
+    /Connection is closed|Stream isn't writeable|Connection terminated|^Command timed out$/.test(e?.message ?? '')
   );
 }
 

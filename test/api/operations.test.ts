@@ -66,10 +66,10 @@ describe('operations endpoints', () => {
     }
   });
 
-  it('GET /metrics exposes HTTP latency and counts by route, plus the worker’s Temporal metrics', async () => {
+  it('GET /metrics on the internal port exposes HTTP latency and counts by route, plus the worker’s Temporal metrics', async () => {
     const root = await superAdmin(stack);
     await provisionTenant(stack, root.token);
-    const res = await stack.api.get('/metrics');
+    const res = await stack.metrics.get('/metrics');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     const text = res.body as string;

@@ -43,10 +43,15 @@ async function startStack(how: 'npm' | 'script'): Promise<Run> {
     TEMPORAL_PORT: await freePort(),
     TEMPORAL_UI_PORT: await freePort(),
     WORKER_METRICS_PORT: await freePort(),
+    METRICS_PORT: await freePort(),
     WHATSAPP_SANDBOX_PORT: await freePort(),
   };
-  const env: NodeJS.ProcessEnv = { ...dbEnv, DATA_DIR: dataDir, HOST: '127.0.0.1', WORKER_SHUTDOWN_GRACE_MS: String(GRACE_MS), LOG_LEVEL: 'warn' };
+  // No HOST: npm start binds to loopback unless told otherwise (checked below).
+  const env: NodeJS.ProcessEnv = { ...dbEnv, DATA_DIR: dataDir, WORKER_SHUTDOWN_GRACE_MS: String(GRACE_MS), LOG_LEVEL: 'warn' };
   for (const [k, v] of Object.entries(ports)) env[k] = String(v);
+  delete env.HOST;
+  delete env.METRICS_HOST;
+  delete env.WORKER_METRICS_HOST;
   env.WORKER_METRICS_URLS = `http://127.0.0.1:${ports.WORKER_METRICS_PORT}/metrics`;
   // Its own dev server, as on a developer's machine; not the one this test run uses.
   delete env.TEMPORAL_ADDRESS;
@@ -67,7 +72,32 @@ async function startStack(how: 'npm' | 'script'): Promise<Run> {
   }
   const health = await fetch(`http://127.0.0.1:${ports.PORT}/health`);
   assert.equal(health.status, 200);
+  for (const name of ['PORT', 'METRICS_PORT', 'WORKER_METRICS_PORT'] as const) {
+    assert.deepEqual(listeningAddresses(ports[name]), ['0100007F'], `${name} listens on loopback only`);
+  }
+  assert.match(output, /HOST=0\.0\.0\.0 npm start/, 'the banner says how to expose it');
+  assert.equal((await fetch(`http://127.0.0.1:${ports.PORT}/metrics`)).status, 404);
+  assert.equal((await fetch(`http://127.0.0.1:${ports.METRICS_PORT}/metrics`)).status, 200);
   return { proc, output: () => output, ports, env };
+}
+
+// Listening sockets on a port, from the kernel: "0100007F" is 127.0.0.1, "00000000" any address.
+function listeningAddresses(port: number): string[] {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue; // no IPv6 on this machine
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === '0A' && local?.endsWith(hexPort)) out.push(local.split(':')[0] as string);
+    }
+  }
+  return out;
 }
 
 // The process and all its descendants, from /proc.

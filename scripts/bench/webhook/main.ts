@@ -112,8 +112,10 @@ async function main() {
 
   const apiPort = await freePort();
   const metricsPort = await freePort();
+  const apiMetricsPort = await freePort();
   Object.assign(env, {
     PORT: String(apiPort),
+    METRICS_PORT: String(apiMetricsPort),
     WORKER_METRICS_PORT: String(metricsPort),
     WORKER_METRICS_URLS: `http://127.0.0.1:${metricsPort}/metrics`,
     WHATSAPP_API_BASE_URL: graph.url,
@@ -258,7 +260,7 @@ async function main() {
   const fingerprintAtEnd = sourceFingerprint();
   const codeInfo = { ...code, changedDuringRun: fingerprintAtEnd !== code.fingerprint, fingerprintAtEnd };
   const workerMetrics = await fetchText(`http://127.0.0.1:${metricsPort}/metrics`);
-  const apiMetrics = await fetchText(`${apiUrl}/metrics`);
+  const apiMetrics = await fetchText(`http://127.0.0.1:${apiMetricsPort}/metrics`);
   const dbCounts = await messageCounts(knex, tenantId).catch((err: unknown) => ({ error: (err as Error).message }));
   const result = computeResult({ o, messages, load, replies, sendStart, sendEnd, drainEnd, bare, aiAnswered, aiCalls, graph });
   const diagnostics = await diagnose({ knex, client, tenantId, messages, replies, sendStart }).catch((err: unknown) => [`diagnostics failed: ${(err as Error).message}`]);
