@@ -6,9 +6,11 @@ import { createLogger } from '../infra/logger';
 import { createRedis } from '../infra/redis';
 import { createTemporalClient, registerSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
 import { activityDepsFromConfig } from './activity-deps';
-import { createOrquestraWorker } from './worker';
+import { createOrquestraWorker, createTenantEndpointWorker, tenantEndpointLimitFromConfig } from './worker';
+import { tenantEndpointsQueue } from '../workflows/workflow-start';
 
-// The worker process for the `orquestra` task queue: runs every workflow and activity.
+// The worker process for the `orquestra` task queue: runs every workflow and activity; and, in
+// slots of its own, the calls to endpoints tenants chose (`orquestra-tenant-endpoints`).
 async function main() {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL);
@@ -23,14 +25,15 @@ async function main() {
     logger: new DefaultLogger('INFO', (e) => log[levels[e.level]]({ sdk: e.meta ?? {} }, e.message)),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } },
+      // No authentication on Core's exporter: it listens on the operator's network only.
+      metrics: { prometheus: { bindAddress: hostPort(config.WORKER_METRICS_HOST, config.WORKER_METRICS_PORT) } },
     },
   });
 
   const connection = await connectWithRetry(() => NativeConnection.connect(temporalConnectionOptions(config)), log);
   await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE, log, { attempts: 5 });
   const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX, log);
-  const redis = createRedis(config.REDIS_URL, log);
+  const redis = createRedis(config.REDIS_URL, log, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS });
   const temporal = createTemporalClient(config);
   // Shutting down, the SDK stops polling and waits for what the worker holds. A local activity
   // waiting to retry (a conversation's database step while Postgres is away, backing off up to a
@@ -40,19 +43,41 @@ async function main() {
   // Nothing is lost by giving up: the workflow task times out on the server and another worker
   // replays it, re-running the local activity from its last recorded attempt.
   const graceMs = config.WORKER_SHUTDOWN_GRACE_MS;
-  const worker = await createOrquestraWorker({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: activityDepsFromConfig(config, { knex, redis, log, client: temporal.client }),
-    shutdownGraceTime: Math.max(0, graceMs - 2_000),
-    shutdownForceTime: Math.max(500, graceMs - 1_000),
-  });
-  stopOnSignals(log, graceMs, () => worker.shutdown());
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT, shutdownGraceMs: graceMs }, 'worker started');
+  const deps = activityDepsFromConfig(config, { knex, redis, log, client: temporal.client });
+  // One limit for both workers: without Redis, its slots are counted in this process.
+  const tenantEndpointLimit = tenantEndpointLimitFromConfig(config, deps);
+  const shutdownTimes = { shutdownGraceTime: Math.max(0, graceMs - 2_000), shutdownForceTime: Math.max(500, graceMs - 1_000) };
+  const common = { connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, deps, ...shutdownTimes };
+  const workers = [
+    await createOrquestraWorker({ ...common, maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES, tenantEndpointLimit }),
+    await createTenantEndpointWorker({ ...common, slots: config.TENANT_ENDPOINT_WORKER_SLOTS, limit: tenantEndpointLimit }),
+  ];
+  const shutdownAll = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  stopOnSignals(log, graceMs, shutdownAll);
+  log.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      tenantEndpointsQueue: tenantEndpointsQueue(config.TEMPORAL_TASK_QUEUE),
+      metrics: hostPort(config.WORKER_METRICS_HOST, config.WORKER_METRICS_PORT),
+      shutdownGraceMs: graceMs,
+    },
+    'worker started',
+  );
   let clean = true;
   try {
-    await worker.run();
+    // One worker failing drains the other: the process is restarted whole.
+    const ran = await Promise.allSettled(
+      workers.map((w) =>
+        w.run().catch((err: unknown) => {
+          shutdownAll();
+          throw err;
+        }),
+      ),
+    );
+    const failed = ran.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (err) {
     // GracefulShutdownPeriodExpiredError: the SDK's resources are in an unknown state, so no
     // orderly close below; the process exits.
@@ -97,6 +122,8 @@ function stopOnSignals(log: ReturnType<typeof createLogger>, graceMs: number, sh
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
+
+const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
 async function connectWithRetry<T>(connect: () => Promise<T>, log: ReturnType<typeof createLogger>): Promise<T> {
   for (let attempt = 1; ; attempt++) {

@@ -1,5 +1,9 @@
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../activities';
+import { tenantEndpointActivities, withTenantEndpointSlots, type TenantEndpointLimit } from '../activities/tenant-endpoints';
+import type { Config } from '../infra/config';
+import { createTenantSlots } from '../infra/tenant-slots';
+import { tenantEndpointsQueue } from '../workflows/workflow-start';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -33,17 +37,50 @@ export async function createOrquestraWorker(opts: {
   activityOverrides?: Partial<Activities>;
   shutdownGraceTime?: number;
   shutdownForceTime?: number;
+  maxConcurrentActivityTaskExecutions?: number;
+  // The per-tenant limit on calls to tenants' endpoints; the main queue still runs them for runs
+  // recorded before they moved to their own queue.
+  tenantEndpointLimit?: TenantEndpointLimit;
 }): Promise<Worker> {
+  const activities = withOverrides(createActivities(opts.deps), opts.activityOverrides ?? {});
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: withOverrides(createActivities(opts.deps), opts.activityOverrides ?? {}),
+    activities: opts.tenantEndpointLimit ? withTenantEndpointSlots(activities, opts.tenantEndpointLimit) : activities,
     // Spread, not assigned: an explicit undefined would replace the SDK's default.
+    ...(opts.maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions } : {}),
     ...(opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
     ...(opts.shutdownForceTime !== undefined ? { shutdownForceTime: opts.shutdownForceTime } : {}),
   });
+}
+
+// The worker of the tenant-endpoint queue next to `taskQueue`: only the activities that call
+// endpoints tenants chose, in slots of their own, each tenant within its limit.
+export async function createTenantEndpointWorker(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  slots: number;
+  limit: TenantEndpointLimit;
+  shutdownGraceTime?: number;
+  shutdownForceTime?: number;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: tenantEndpointsQueue(opts.taskQueue),
+    activities: withTenantEndpointSlots(tenantEndpointActivities(createActivities(opts.deps)), opts.limit),
+    maxConcurrentActivityTaskExecutions: opts.slots,
+    ...(opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
+    ...(opts.shutdownForceTime !== undefined ? { shutdownForceTime: opts.shutdownForceTime } : {}),
+  });
+}
+
+export function tenantEndpointLimitFromConfig(config: Pick<Config, 'TENANT_ENDPOINT_CONCURRENCY'>, deps: Pick<ActivityDeps, 'redis' | 'redisKeyPrefix'>): TenantEndpointLimit {
+  return { slots: createTenantSlots(deps.redis ?? null, deps.redisKeyPrefix ?? ''), perTenant: config.TENANT_ENDPOINT_CONCURRENCY };
 }
 
 export function withOverrides(activities: Activities, overrides: Partial<Activities>): Activities {

@@ -10,6 +10,15 @@ import type { Workflow } from '@temporalio/workflow';
 // (the hot path of conversations) without touching the callers.
 export type TaskQueueRole = 'main';
 
+// The queue of the activities that call endpoints tenants chose (activities/tenant-endpoints.ts),
+// next to the queue of the workflow that schedules them. Derived from the workflow's own queue
+// (workflowInfo().taskQueue), so a workflow needs no input for it and a replay finds the same name;
+// the worker (workers/main.ts) derives it from TEMPORAL_TASK_QUEUE the same way.
+export const tenantEndpointsQueue = (mainQueue: string) => `${mainQueue}-tenant-endpoints`;
+
+// The patch that moves those calls there: runs recorded before it scheduled them on the main queue.
+export const TENANT_ENDPOINTS_PATCH = 'tenant-endpoints-queue';
+
 export interface WorkflowStart<W extends Workflow> {
   workflowType: W;
   taskQueue: TaskQueueRole;

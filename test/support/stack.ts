@@ -13,7 +13,7 @@ import type { Realtime } from '../../api/realtime/socket-server';
 import { loadConfig, type Config } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
 import { activityDepsFromConfig } from '../../workers/activity-deps';
-import { createOrquestraWorker } from '../../workers/worker';
+import { createOrquestraWorker, createTenantEndpointWorker, tenantEndpointLimitFromConfig } from '../../workers/worker';
 import { FakeAsaas } from '../../scripts/sandbox/asaas';
 import { FakeGraphApi } from '../../scripts/sandbox/graph-api';
 import { FakeOpenAi } from '../fakes/openai';
@@ -99,29 +99,51 @@ export async function startStack(
   installQuietRuntime();
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
+  // The tenant-endpoint queue's worker, as workers/main.ts runs it beside the main one.
+  let endpointWorker: Worker | undefined;
+  let endpointRunning: Promise<void> | undefined;
   let connection: NativeConnection | undefined;
   const startWorker = async () => {
     connection ??= await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     const activityDeps = activityDepsFromConfig(config, { knex: deps.knex, redis: deps.redis, log, client: deps.temporal.client });
+    const workerDeps = { ...activityDeps, whatsapp: { ...activityDeps.whatsapp, timeoutMs: 3_000 }, gateway: { ...activityDeps.gateway, timeoutMs: 3_000 } };
+    const tenantEndpointLimit = tenantEndpointLimitFromConfig(config, workerDeps);
     worker = await createOrquestraWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { ...activityDeps, whatsapp: { ...activityDeps.whatsapp, timeoutMs: 3_000 }, gateway: { ...activityDeps.gateway, timeoutMs: 3_000 } },
+      deps: workerDeps,
       activityOverrides: opts.activityOverrides,
+      maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      tenantEndpointLimit,
       // A test that failed midway leaves runs whose activities wait on workflows this very worker
       // no longer polls: without these, stopping it waited for them forever and hung the suite.
       shutdownGraceTime: 5_000,
       shutdownForceTime: 15_000,
     });
+    endpointWorker = await createTenantEndpointWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      deps: workerDeps,
+      slots: config.TENANT_ENDPOINT_WORKER_SLOTS,
+      limit: tenantEndpointLimit,
+      shutdownGraceTime: 5_000,
+      shutdownForceTime: 15_000,
+    });
     running = worker.run();
+    endpointRunning = endpointWorker.run();
   };
   const stopWorker = async () => {
-    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-    await running?.catch((err: unknown) => {
-      if ((err as Error).name !== 'GracefulShutdownPeriodExpiredError') throw err;
-      console.error(`the test worker was stopped by force: ${(err as Error).message}`);
-    });
+    for (const w of [worker, endpointWorker]) if (w && w.getState() === 'RUNNING') w.shutdown();
+    await Promise.all(
+      [running, endpointRunning].map((r) =>
+        r?.catch((err: unknown) => {
+          if ((err as Error).name !== 'GracefulShutdownPeriodExpiredError') throw err;
+          console.error(`the test worker was stopped by force: ${(err as Error).message}`);
+        }),
+      ),
+    );
   };
   if (opts.worker !== false) await startWorker();
 

@@ -12,6 +12,7 @@ import {
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../../activities';
@@ -44,6 +45,7 @@ import {
   type TranscriptLine,
 } from './definitions';
 import * as rules from './transitions';
+import { TENANT_ENDPOINTS_PATCH, tenantEndpointsQueue } from '../workflow-start';
 
 // One WhatsApp conversation between a guest and a tenant. The AI answers while it has the
 // conversation; it hands over to a person when it decides to, when the guest asks for one, when
@@ -74,6 +76,16 @@ const localAi = proxyLocalActivities<Activities>({
   startToCloseTimeout: '25 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes: ['AiAnswerInvalid', 'AiUnavailable'] },
 });
+
+// A tenant's own AI endpoint is called on the tenant-endpoint queue instead (a local activity
+// would hang in this worker's own slots with it). The same budget as the local call, plus tries
+// for the tenant being at its limit of concurrent calls (TenantEndpointBusy), all within a minute:
+// past that the guest is better served by a person.
+const tenantAiOptions: ActivityOptions = {
+  startToCloseTimeout: '25 seconds',
+  scheduleToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 6, nonRetryableErrorTypes: ['AiAnswerInvalid', 'AiUnavailable'] },
+};
 
 // Sends are retried for throttling and outages (the activity sets Meta's backoff itself); the
 // activity never double-sends, so retrying is safe.
@@ -150,6 +162,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     });
   const store = inTurn(localStore);
   const ai = inTurn(localAi);
+  const tenantAi = proxyActivities<Activities>({ ...tenantAiOptions, taskQueue: tenantEndpointsQueue(workflowInfo().taskQueue) });
 
   const windowOpen = (at: number) => isWindowOpen(s.lastInboundAt, at, { lastReferralAtMs: s.lastReferralAt });
 
@@ -412,7 +425,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     if (!latestText) return; // a sticker or reaction on its own needs no answer
     let decision;
     try {
-      decision = await ai.decideReply({ tenantId, transcript: s.transcript.slice(0, -1), latestText });
+      const question = { tenantId, transcript: s.transcript.slice(0, -1), latestText };
+      // Runs recorded before it called every AI endpoint locally.
+      const apart = patched(TENANT_ENDPOINTS_PATCH);
+      const local = apart ? await ai.decideReplyUnlessTenantEndpoint(question) : await ai.decideReply(question);
+      decision = 'atTenantEndpoint' in local ? await tenantAi.decideReplyAtTenantEndpoint(question) : local;
     } catch (err) {
       log.warn('AI failed; escalating', { error: (err as Error).message });
       await escalate('ai_failed', SYSTEM);
