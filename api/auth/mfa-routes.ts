@@ -7,6 +7,7 @@ import { ROLES } from '../../domain/roles';
 import { verifyPassword } from '../../infra/passwords';
 import { conflict, forbidden, notFound, unauthorized } from '../problem';
 import { publicRoute, route } from '../route';
+import { uuidParam } from '../schemas';
 import type { Principal } from './principal';
 import {
   acceptTotp,
@@ -296,4 +297,33 @@ export const completeLoginMfa = publicRoute({
   },
 });
 
-export const mfaRoutes = [mfaStatus, startMfaEnrolment, confirmMfaEnrolment, disableMfa, regenerateRecoveryCodes, enrolAtLogin, completeLoginMfa];
+// A lost or stolen phone: a tenant admin turns another person's TOTP off. Their sessions end
+// with it (whoever holds the phone may hold a session too); at the next login a role that
+// requires MFA makes them enrol again.
+export const resetUserMfa = route({
+  method: 'post',
+  path: '/users/:userId/mfa/reset',
+  summary: "Turn another user's TOTP off (lost phone): their recovery codes are void and their sessions end",
+  tags: ['auth'],
+  access: { roles: ['TENANT_ADMIN'] },
+  params: uuidParam('userId'),
+  responses: {
+    200: { description: 'Whether TOTP was on', schema: z.object({ mfaWasOn: z.boolean() }) },
+    404: { description: 'No such user in your company' },
+    409: { description: 'Your own account: use /auth/mfa/disable' },
+  },
+  async handler({ principal, params, db, deps, audit }) {
+    const p = staffOnly(principal);
+    if (params.userId === p.userId) throw conflict('Para a sua própria conta, use a desativação com código ou senha.');
+    const user = await User.query(db).findById(params.userId);
+    if (!user) throw notFound('Usuário não encontrado.');
+    const removed = await UserMfa.query(db).deleteById(user.id);
+    if (removed) {
+      await deps.sessions.closeAllFor(db, user.id);
+      await audit({ action: 'auth.mfa.reset', entityType: 'user', entityId: user.id, details: {} });
+    }
+    return { body: { mfaWasOn: removed > 0 } };
+  },
+});
+
+export const mfaRoutes = [mfaStatus, startMfaEnrolment, confirmMfaEnrolment, disableMfa, regenerateRecoveryCodes, enrolAtLogin, completeLoginMfa, resetUserMfa];

@@ -1,3 +1,4 @@
+import { User, UserMfa } from '../../db/models';
 import { readTenantSettings, writeTenantSettings, type ReadSettings } from '../../db/tenant-settings';
 import { mergeTenantSettings, tenantSettingsPatchSchema, tenantSettingsSchema } from '../../domain/tenant-settings';
 import type { Logger } from '../../infra/logger';
@@ -31,7 +32,7 @@ export const updateSettings = route({
   access: { roles: ['TENANT_ADMIN'] },
   body: tenantSettingsPatchSchema,
   responses: { 200: { description: 'The settings after the change', schema: tenantSettingsSchema } },
-  async handler({ tenantId, body, db, audit, log }) {
+  async handler({ tenantId, body, db, deps, audit, log }) {
     if (Object.keys(body).length === 0) throw badRequest('Nada a alterar.');
     const current = found(await readTenantSettings(db, tenantId, { forUpdate: true }), tenantId, log);
     let settings;
@@ -43,6 +44,12 @@ export const updateSettings = route({
     // The whole shape is written back, so a row from before a section existed now holds it.
     await writeTenantSettings(db, tenantId, settings);
     forgetTenantRateLimits(tenantId);
+    // A role that now requires MFA: its people without it sign in again, through enrolment.
+    const newlyRequired = settings.security.mfaRequiredRoles.filter((r) => !current.security.mfaRequiredRoles.includes(r));
+    if (newlyRequired.length) {
+      const withoutMfa = await User.query(db).whereIn('role', newlyRequired).whereNotExists(UserMfa.query(db).whereColumn('user_mfa.user_id', 'users.id'));
+      for (const u of withoutMfa) await deps.sessions.closeAllFor(db, u.id);
+    }
     await audit({ action: 'settings.updated', entityType: 'tenant_settings', entityId: tenantId, details: { changes: body } });
     return { body: settings };
   },

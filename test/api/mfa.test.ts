@@ -217,14 +217,42 @@ describe('staff MFA (TOTP)', () => {
     assert.ok((await audits(user.id)).some((a) => a.action === 'auth.mfa.disabled'));
   });
 
+  it('a tenant admin turns off another person’s TOTP (lost phone): their sessions end, the password alone logs in again', async () => {
+    const user: Person = await addUser(stack, tenant, 'ATTENDANT');
+    await enrol(user);
+    assert.equal((await passwordLogin(user)).body.mfaRequired, true);
+    const manager: Person = await addUser(stack, tenant, 'MANAGER');
+    assert.equal((await post(`/api/users/${user.id}/mfa/reset`, undefined, manager.token)).status, 403, 'only a tenant admin');
+    const own = await post(`/api/users/${tenant.admin.id}/mfa/reset`, undefined, tenant.admin.token);
+    assert.equal(own.status, 409);
+    assert.match(own.body.detail, /própria conta/);
+    assert.equal((await post(`/api/users/${crypto.randomUUID()}/mfa/reset`, undefined, tenant.admin.token)).status, 404);
+
+    const reset = await post(`/api/users/${user.id}/mfa/reset`, undefined, tenant.admin.token);
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    assert.deepEqual(reset.body, { mfaWasOn: true });
+    assert.equal(await mfaRow(user.id), undefined, 'the secret and the recovery codes are gone');
+    assert.equal((await stack.api.get('/api/me', { token: user.token })).status, 401, 'their sessions ended');
+    const login = await passwordLogin(user);
+    assert.equal(login.status, 200);
+    assert.ok(login.body.accessToken, 'no code asked any more');
+    assert.deepEqual((await post(`/api/users/${user.id}/mfa/reset`, undefined, tenant.admin.token)).body, { mfaWasOn: false });
+    const actions = (await audits(user.id)).map((a) => a.action);
+    assert.equal(actions.filter((a) => a === 'auth.mfa.reset').length, 1, actions.join(', '));
+  });
+
   it('forces enrolment at login on the roles the tenant requires MFA for', async () => {
     const finance: Person = await addUser(stack, tenant, 'FINANCE');
     const invalid = await stack.api.patch('/api/settings', { token: tenant.admin.token, body: { security: { mfaRequiredRoles: ['SUPER_ADMIN'] } } });
     assert.equal(invalid.status, 400);
     assert.match(invalid.body.errors[0].path, /^body\.security\.mfaRequiredRoles/);
+    assert.equal((await stack.api.get('/api/me', { token: finance.token })).status, 200);
     const set = await stack.api.patch('/api/settings', { token: tenant.admin.token, body: { security: { mfaRequiredRoles: ['FINANCE'] } } });
     assert.equal(set.status, 200, JSON.stringify(set.body));
     assert.deepEqual(set.body.security, { mfaRequiredRoles: ['FINANCE'] });
+    // The session opened with a password alone ends: the next login goes through enrolment.
+    assert.equal((await stack.api.get('/api/me', { token: finance.token })).status, 401);
+    assert.equal((await stack.api.get('/api/me', { token: tenant.admin.token })).status, 200, 'other roles keep theirs');
     try {
       const challenge = await passwordLogin(finance);
       assert.equal(challenge.status, 200);
