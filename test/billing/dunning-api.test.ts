@@ -6,7 +6,7 @@ import { addUser } from '../support/fixtures';
 import { liveEvents } from '../support/live-events';
 import { startStack, type TestStack } from '../support/stack';
 import { until, type WhatsAppTenant } from '../support/whatsapp';
-import { billingTenant, businessDueDate, debtor, eventsOf, handleOf, newInvoice, startDunning, untilDone, untilStage } from './dunning-support';
+import { billingTenant, businessDueDate, debtor, eventsOf, handleOf, newInvoice, startDunning, untilDone } from './dunning-support';
 
 // Staff acting on a collection through the API: promise, renegotiation, cancellation (updates of
 // the run, refusals as 409 in pt-BR), the run's view with its timeline, the collectors' queue,
@@ -102,7 +102,9 @@ describe('dunning API', () => {
     const { contactId } = await debtor(stack, t.tenantId);
     const inv = await newInvoice(stack, t.tenantId, contactId, { dueDate: businessDueDate() });
     await startDunning(stack, t.tenantId, inv.id, { dayMs: 600 });
-    await untilStage(stack, t.tenantId, inv.id, 'escalated', 30_000);
+    // The step, not the stage: at 600 ms a day the run moves on to its final notice in about a
+    // second, and a poll could miss the escalated stage between two looks.
+    await untilDone(stack, t.tenantId, inv.id, 'escalate', 30_000);
     const list = await stack.api.get('/api/collections?limit=100', auth());
     assert.equal(list.status, 200);
     const item = list.body.items.find((i: any) => i.invoiceId === inv.id);
