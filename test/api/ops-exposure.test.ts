@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +23,7 @@ import { activityDepsFromConfig } from '../../workers/activity-deps';
 import { superAdmin } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 import { guestPhone, until, whatsappTenant } from '../support/whatsapp';
+import { listeningAddresses } from '../support/listening';
 
 // What an operator exposes and what a stop or a hung dependency does: metrics off the public
 // port, readiness without internals, bounded waits on Redis and on outbound calls, a forced stop
@@ -52,25 +52,6 @@ async function tarpit(): Promise<{ port: number; sockets: Socket[]; closed: () =
       await new Promise((r) => server.close(r));
     },
   };
-}
-
-// Listening sockets on a port, as the kernel reports them: "0100007F" is 127.0.0.1, "00000000" any.
-function listeningAddresses(port: number): string[] {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const out: string[] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (state === '0A' && local?.endsWith(`:${hexPort}`)) out.push(local.split(':')[0] as string);
-    }
-  }
-  return out;
 }
 
 interface Child {

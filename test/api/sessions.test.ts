@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { ACCESS_TOKEN_TTL_SECONDS } from '../../api/auth/tokens';
 import { withPlatform, withTenant } from '../../db/tenant-scope';
@@ -10,17 +9,10 @@ import { SessionRevocations } from '../../infra/session-revocations';
 import { freePort } from '../../scripts/lib/temporal-cli';
 import { addApiKey, addUser, login, provisionTenant, superAdmin, uid, type TenantFixture } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
+import { until } from '../support/whatsapp';
 
 const sessionOf = (accessToken: string): string => JSON.parse(Buffer.from(accessToken.split('.')[1] as string, 'base64url').toString()).sid;
 const DAY_MS = 86_400_000;
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('sessions', () => {
   let stack: TestStack;
@@ -174,7 +166,7 @@ describe('sessions', () => {
 
     const startRedis = async () => {
       redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      await until('the test redis-server', () => redisReachable(redisUrl));
+      await until('the test redis-server', () => redisReachable(redisUrl), 20_000);
     };
     const stopRedis = async () => {
       const proc = redisServer;
@@ -205,7 +197,7 @@ describe('sessions', () => {
       assert.equal((await api.api.get('/api/me', { token: rotated.body.accessToken })).status, 200);
 
       await stopRedis();
-      await until('the API to notice Redis is gone', async () => api.deps.redis?.status !== 'ready');
+      await until('the API to notice Redis is gone', async () => api.deps.redis?.status !== 'ready', 20_000);
       const replay = await api.api.post('/api/auth/refresh', { body: { refreshToken: first.refreshToken } });
       assert.equal(replay.status, 401, JSON.stringify(replay.body));
       assert.match(replay.body.detail, /já utilizado/);
@@ -217,7 +209,7 @@ describe('sessions', () => {
       const other = new Redis(redisUrl);
       try {
         const elsewhere = new SessionRevocations(other, api.config.REDIS_KEY_PREFIX, ACCESS_TOKEN_TTL_SECONDS);
-        await until('the revocation to reach Redis', () => elsewhere.isRevoked(sessionOf(first.accessToken)));
+        await until('the revocation to reach Redis', () => elsewhere.isRevoked(sessionOf(first.accessToken)), 20_000);
         const ttl = await other.ttl(`${api.config.REDIS_KEY_PREFIX}revoked-session:${sessionOf(first.accessToken)}`);
         assert.ok(ttl > ACCESS_TOKEN_TTL_SECONDS - 120 && ttl <= ACCESS_TOKEN_TTL_SECONDS, `kept as long as its access tokens live: ${ttl} s`);
       } finally {

@@ -12,6 +12,7 @@ import { sha256Signature } from '../../infra/hmac-signature';
 import { SANDBOX_DEFAULTS } from '../../scripts/lib/demo-tenant';
 import { freePort } from '../../scripts/lib/temporal-cli';
 import { contact, metaEnvelope, textMessage } from '../fakes/meta-payloads';
+import { listeningAddresses } from '../support/listening';
 
 // `npm start` for real (its own Temporal dev server, migrations, worker, API, sandbox, demo
 // tenant), stopped the way a terminal or a process manager stops it: everything it started is
@@ -79,25 +80,6 @@ async function startStack(how: 'npm' | 'script'): Promise<Run> {
   assert.equal((await fetch(`http://127.0.0.1:${ports.PORT}/metrics`)).status, 404);
   assert.equal((await fetch(`http://127.0.0.1:${ports.METRICS_PORT}/metrics`)).status, 200);
   return { proc, output: () => output, ports, env };
-}
-
-// Listening sockets on a port, from the kernel: "0100007F" is 127.0.0.1, "00000000" any address.
-function listeningAddresses(port: number): string[] {
-  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const out: string[] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue; // no IPv6 on this machine
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (state === '0A' && local?.endsWith(hexPort)) out.push(local.split(':')[0] as string);
-    }
-  }
-  return out;
 }
 
 // The process and all its descendants, from /proc.
