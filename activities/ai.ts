@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import {
@@ -11,6 +11,7 @@ import {
   type FaqEntry,
 } from '../domain/triage-rules';
 import { outboundRefusalIn, strictOutboundGuard, type OutboundGuard } from '../infra/guarded-fetch';
+import { activityCancellation } from './call-signal';
 
 // The platform's AI settings (environment). A tenant may bring its own key, model and endpoint.
 export interface AiConfig {
@@ -129,15 +130,6 @@ function platformMayUse(ai: Pick<AiConfig, 'model' | 'allowedModels'>, model: st
   return model === ai.model || (ai.allowedModels ?? []).includes(model);
 }
 
-// The activity's cancellation (the worker shutting down, the workflow cancelled); none when the
-// decision is asked outside an activity.
-function activityCancellation(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined;
-  }
-}
 
 // Not activities themselves: the AI client that the triage activity asks. Its method is named apart
 // from the activity (decideReply), since no two names the worker registers may meet.

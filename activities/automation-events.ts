@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { AutomationEndpoint } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import type { AutomationEventName } from '../domain/automation-events';
@@ -7,6 +7,7 @@ import { sha256Signature } from '../infra/hmac-signature';
 import { automationDeliveryStart, automationEventWorkflowId, type AutomationEventInput } from '../workflows/automation-delivery';
 import type { ActivityDeps } from './deps';
 import { startOnce } from './temporal-calls';
+import { callSignal } from './call-signal';
 
 // Events for the tenant's automations (n8n and the like), posted to the URL the tenant set,
 // signed like Meta signs its webhooks: `X-Orquestra-Signature-256: sha256=<hex HMAC of the raw body>`.
@@ -55,7 +56,7 @@ export function automationActivities({ knex, secrets, outbound }: ActivityDeps) 
             'x-orquestra-signature-256': sha256Signature(body, secrets.open(endpoint.secretSealed)),
           },
           body,
-          signal: AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(10_000)]),
+          signal: callSignal(10_000),
         });
       } catch (err) {
         // An internal address or a redirect stays refused however often it is tried.

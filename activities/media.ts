@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { MediaFile, Message, WhatsAppChannel } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import type { InboundMedia } from '../domain/whatsapp-messages';
 import { hostMatches } from '../infra/outbound-guard';
 import type { ActivityDeps } from './deps';
+import { callSignal } from './call-signal';
 
 // A guest's photo, voice note or document, fetched as soon as it arrives: Meta's media id lives
 // 7 days and the download URL 5 minutes, so both steps run in one attempt. Files are stored by
@@ -52,7 +53,7 @@ export function mediaActivities({ knex, secrets, whatsapp, mediaDir, media }: Ac
       res = await fetch(url, {
         headers: { authorization: `Bearer ${token}` },
         redirect: 'manual',
-        signal: AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(timeoutMs)]),
+        signal: callSignal(timeoutMs),
       });
     } catch (err) {
       throw new Error(`Graph API unreachable: ${(err as Error).message}`);
