@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+import { codecRouter } from './codec/routes';
 import type { ApiDeps } from './deps';
 import { jsonBody } from './middleware/json-body';
 import { problemHandler } from './middleware/problem-handler';
@@ -43,6 +44,7 @@ export function buildApp(deps: ApiDeps, opts: { trustProxy?: boolean } = {}): Ko
   app.use(gatewayWebhooks.routes());
   app.use(gatewayWebhooks.allowedMethods());
   app.use(signingPageRouter(deps).routes());
+  app.use(codecRouter(deps).routes());
   app.use(api.routes());
   app.use(
     api.allowedMethods({

@@ -1,4 +1,5 @@
 import type { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type Redis from 'ioredis';
 import type { Knex } from 'knex';
 import type { Config } from '../infra/config';
@@ -26,4 +27,7 @@ export interface ApiDeps {
   metrics: HttpMetrics;
   // Live events for dashboards, through Redis so every API instance delivers them.
   realtime: RealtimeEmitter;
+  // Seals and opens Temporal payloads (infra/payload-codec.ts); the client uses it, and so does
+  // the codec server the Web UI reads histories through.
+  payloadCodec: PayloadCodec;
 }

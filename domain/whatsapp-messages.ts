@@ -49,8 +49,8 @@ export interface InboundMessage {
   reaction?: { messageId: string; emoji?: string }; // emoji absent = reaction removed
   contextMessageId?: string; // the message this one answers or quotes
   referral?: Record<string, unknown>; // click-to-WhatsApp ad data (lead source)
-  // Meta's type object as received, minus nothing: kept for the record and for types we do not model.
-  raw: Record<string, unknown>;
+  // Meta's raw message object is not carried: it would put whatever Meta sends (names, numbers,
+  // texts of types we do not model) into workflow histories for no reader.
 }
 
 export interface InboundForm {

@@ -119,6 +119,11 @@ const envSchema = z.object({
   // Where customers open public links (contract signing, proposals): this API's public address.
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
   SOCKET_CORS_ORIGIN: z.string().optional(),
+  // The codec server (/codec/decode, /codec/encode) that lets the Temporal Web UI and CLI read the
+  // sealed payloads: this ops token (or a platform administrator's access token) opens it, and
+  // browsers may call it only from these origins (the Web UI's).
+  TEMPORAL_CODEC_TOKEN: z.string().min(16, 'TEMPORAL_CODEC_TOKEN must have at least 16 characters').optional(),
+  TEMPORAL_UI_ORIGINS: z.string().default('http://localhost:8233,http://127.0.0.1:8233'),
 
   // Staff TOTP codes (and passwords given to turn MFA off) per account per window, whatever the
   // number of login challenges; each challenge also allows only 5 tries.

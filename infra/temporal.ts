@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
@@ -38,10 +39,19 @@ export function temporalConnectionOptions(c: TemporalSettings): ConnectionOption
 }
 
 // Lazy: the API must start (and report /ready 503) even while Temporal is still coming up.
-export function createTemporalClient(c: TemporalSettings): { client: Client; connection: Connection } {
+export function createTemporalClient(c: TemporalSettings, codec: PayloadCodec): { client: Client; connection: Connection } {
   const connection = Connection.lazy(temporalConnectionOptions(c));
-  const client = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE, dataConverter: orquestraDataConverter(codec) });
   return { client, connection };
+}
+
+// Every payload through the codec, and failure messages and stack traces too (they can quote
+// what a guest wrote): as a payload, they are sealed like the rest. Loaded by path because the
+// workflow sandbox converts failures too (workers/worker.ts bundles the same file).
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
+export function orquestraDataConverter(codec: PayloadCodec): DataConverter {
+  return { payloadCodecs: [codec], failureConverterPath: FAILURE_CONVERTER_PATH };
 }
 
 // The dev server registers them from its flags when the namespace is first created; an existing

@@ -10,7 +10,9 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded-
 import { loadConfig } from '../infra/config';
 import { SecretBox } from '../infra/secret-box';
 import { redisReachable } from '../infra/redis';
-import { ensureSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
+import { TenantPayloadCodec } from '../infra/payload-codec';
+import { ensureSearchAttributes, orquestraDataConverter, temporalConnectionOptions } from '../infra/temporal';
+import { PostgresDataKeys } from '../db/payload-data-keys';
 import { FakeAsaas } from './sandbox/asaas';
 import { FakeGraphApi, templateTexts, type SentMessage } from './sandbox/graph-api';
 import { seedDemoBilling } from './lib/demo-billing';
@@ -41,12 +43,13 @@ async function main() {
   // Without a Graph API to talk to, WhatsApp runs against a local stand-in for Meta.
   const useSandbox = !env.WHATSAPP_API_BASE_URL;
   let secrets: LocalSecrets | undefined;
-  if (useSandbox || !env.JWT_SECRET || !env.ENCRYPTION_KEY || !env.WHATSAPP_APP_SECRET || !env.WHATSAPP_VERIFY_TOKEN) {
+  if (useSandbox || !env.JWT_SECRET || !env.ENCRYPTION_KEY || !env.WHATSAPP_APP_SECRET || !env.WHATSAPP_VERIFY_TOKEN || !env.TEMPORAL_CODEC_TOKEN) {
     secrets = localSecrets(join(dataDir, 'secrets.json'));
     env.JWT_SECRET ||= secrets.JWT_SECRET;
     env.ENCRYPTION_KEY ||= secrets.ENCRYPTION_KEY;
     env.WHATSAPP_APP_SECRET ||= secrets.WHATSAPP_APP_SECRET;
     env.WHATSAPP_VERIFY_TOKEN ||= secrets.WHATSAPP_VERIFY_TOKEN;
+    env.TEMPORAL_CODEC_TOKEN ||= secrets.TEMPORAL_CODEC_TOKEN;
   }
   const notes: string[] = [];
   const demo = demoSettings(env);
@@ -118,8 +121,12 @@ async function main() {
     const binary = findOrBuildTemporalCli(say);
     const dbFile = join(dataDir, 'temporal.db');
     say(`Starting the Temporal dev server (${binary}) on ${ip}:${port}, Web UI on ${uiPort}, data in ${dbFile}...`);
+    // The UI reads the sealed payloads through the API's codec server; it can send no header, so
+    // the ops token is the path segment (loopback only; see README "Reading sealed histories").
+    const uiCodecEndpoint = `http://localhost:${env.PORT || 3000}/codec/${env.TEMPORAL_CODEC_TOKEN}`;
+    env.TEMPORAL_UI_ORIGINS ||= `http://localhost:${uiPort},http://127.0.0.1:${uiPort}`;
     const temporal = await startDevServer({
-      binary, ip, port, uiPort, dbFile, detached: true,
+      binary, ip, port, uiPort, dbFile, detached: true, uiCodecEndpoint,
       onSpawn: (child) => supervisor.add('temporal', async () => void (await terminate(child, { graceMs: 10_000 })), () => signalGroup(child, 'SIGKILL')),
     });
     env.TEMPORAL_ADDRESS = temporal.address;
@@ -149,7 +156,8 @@ async function main() {
     if (demoNumber) salesLines = await seedDemoSales(apiUrl, demo, say);
     if (demoNumber) billingLines = await seedDemoBilling(apiUrl, demo, asaasSandbox, say);
     if (demoNumber) {
-      const temporal = new Client({ connection: demoConnection, namespace: config.TEMPORAL_NAMESPACE });
+      const payloadCodec = new TenantPayloadCodec(new PostgresDataKeys(knex, new SecretBox(config.ENCRYPTION_KEY)));
+      const temporal = new Client({ connection: demoConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: orquestraDataConverter(payloadCodec) });
       consortiumLines = await seedDemoConsortium(apiUrl, demo, knex, temporal, config.TEMPORAL_TASK_QUEUE, say);
     }
   } finally {
@@ -168,6 +176,8 @@ async function main() {
         ? [`                listening on ${config.HOST} only; to reach it from other machines: HOST=0.0.0.0 npm start (and PUBLIC_BASE_URL=http://<this host>:${config.PORT})`]
         : [`                listening on ${config.HOST}:${config.PORT}, reachable from the network`]),
       `  Temporal      ${config.TEMPORAL_ADDRESS}   Web UI: ${webUi ?? '(not started here)'}`,
+      `                payloads are sealed per tenant; the Web UI reads them through http://localhost:${config.PORT}/codec, and so does`,
+      `                temporal workflow show -w <id> --codec-endpoint http://localhost:${config.PORT}/codec --codec-auth "Bearer $(jq -r .TEMPORAL_CODEC_TOKEN .data/secrets.json)"`,
       `  ${whatsappLine}`,
       `  ${gatewayLine}`,
       ...(useSandbox && demoNumber === demo.whatsapp?.phoneNumberId

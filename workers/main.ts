@@ -3,7 +3,10 @@ import { createKnex } from '../db/connection';
 import { resolveDatabaseSettings } from '../db/database-settings';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { PostgresDataKeys } from '../db/payload-data-keys';
+import { TenantPayloadCodec } from '../infra/payload-codec';
 import { createRedis } from '../infra/redis';
+import { SecretBox } from '../infra/secret-box';
 import { createTemporalClient, registerSearchAttributes, temporalConnectionOptions } from '../infra/temporal';
 import { activityDepsFromConfig } from './activity-deps';
 import { createOrquestraWorker, createTenantEndpointWorker, tenantEndpointLimitFromConfig } from './worker';
@@ -34,7 +37,9 @@ async function main() {
   await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE, log, { attempts: 5 });
   const knex = createKnex(resolveDatabaseSettings().appUrl, config.DATABASE_POOL_MAX, log);
   const redis = createRedis(config.REDIS_URL, log, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS });
-  const temporal = createTemporalClient(config);
+  // The same codec for the worker's tasks and for the client its activities start workflows with.
+  const payloadCodec = new TenantPayloadCodec(new PostgresDataKeys(knex, new SecretBox(config.ENCRYPTION_KEY)));
+  const temporal = createTemporalClient(config, payloadCodec);
   // Shutting down, the SDK stops polling and waits for what the worker holds. A local activity
   // waiting to retry (a conversation's database step while Postgres is away, backing off up to a
   // minute) is held too, and the SDK keeps retrying it during shutdown: with the default grace of
@@ -47,7 +52,7 @@ async function main() {
   // One limit for both workers: without Redis, its slots are counted in this process.
   const tenantEndpointLimit = tenantEndpointLimitFromConfig(config, deps);
   const shutdownTimes = { shutdownGraceTime: Math.max(0, graceMs - 2_000), shutdownForceTime: Math.max(500, graceMs - 1_000) };
-  const common = { connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, deps, ...shutdownTimes };
+  const common = { connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, deps, payloadCodec, ...shutdownTimes };
   const workers = [
     await createOrquestraWorker({ ...common, maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES, tenantEndpointLimit }),
     await createTenantEndpointWorker({ ...common, slots: config.TENANT_ENDPOINT_WORKER_SLOTS, limit: tenantEndpointLimit }),

@@ -1,7 +1,9 @@
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../activities';
 import { tenantEndpointActivities, withTenantEndpointSlots, type TenantEndpointLimit } from '../activities/tenant-endpoints';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Config } from '../infra/config';
+import { FAILURE_CONVERTER_PATH, orquestraDataConverter } from '../infra/temporal';
 import { createTenantSlots } from '../infra/tenant-slots';
 import { tenantEndpointsQueue } from '../workflows/workflow-start';
 
@@ -10,7 +12,7 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 // Bundled once and shared: webpack-bundling the workflows takes seconds.
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
   return bundle;
 }
 
@@ -32,6 +34,8 @@ export async function createOrquestraWorker(opts: {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  // Seals and opens every payload (infra/payload-codec.ts).
+  payloadCodec: PayloadCodec;
   // Stand-ins for some activities (tests of a workflow's own logic: a step that fails on cue).
   // Only activities that exist can be replaced, so a renamed one cannot leave a stale stub behind.
   activityOverrides?: Partial<Activities>;
@@ -48,6 +52,7 @@ export async function createOrquestraWorker(opts: {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
+    dataConverter: orquestraDataConverter(opts.payloadCodec),
     activities: opts.tenantEndpointLimit ? withTenantEndpointSlots(activities, opts.tenantEndpointLimit) : activities,
     // Spread, not assigned: an explicit undefined would replace the SDK's default.
     ...(opts.maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions } : {}),
@@ -63,6 +68,7 @@ export async function createTenantEndpointWorker(opts: {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  payloadCodec: PayloadCodec;
   slots: number;
   limit: TenantEndpointLimit;
   shutdownGraceTime?: number;
@@ -72,6 +78,7 @@ export async function createTenantEndpointWorker(opts: {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: tenantEndpointsQueue(opts.taskQueue),
+    dataConverter: orquestraDataConverter(opts.payloadCodec),
     activities: withTenantEndpointSlots(tenantEndpointActivities(createActivities(opts.deps)), opts.limit),
     maxConcurrentActivityTaskExecutions: opts.slots,
     ...(opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),

@@ -360,7 +360,6 @@ function normalizeMessage(m: RawMessage, contacts: RawContact[]): Normalized {
     timestamp: Number(m.timestamp),
     from: sender,
     ...defined({ contextMessageId: m.context?.id, referral: m.referral }),
-    raw: m as Record<string, unknown>,
   };
   const unsupported = (): Normalized => ({ ok: true, message: { ...base, type: 'unsupported', text: '' } });
 

@@ -11,6 +11,8 @@ export interface LocalSecrets {
   // The access token of the demo number on the local Meta sandbox: the demo tenant keeps it
   // sealed in the database, so the sandbox must accept the same one after a restart.
   WHATSAPP_SANDBOX_TOKEN: string;
+  // Opens the codec server to the dev server's Web UI (and to `temporal workflow show`).
+  TEMPORAL_CODEC_TOKEN: string;
 }
 
 const generators: { [K in keyof LocalSecrets]: () => string } = {
@@ -19,6 +21,7 @@ const generators: { [K in keyof LocalSecrets]: () => string } = {
   WHATSAPP_APP_SECRET: () => randomBytes(32).toString('hex'),
   WHATSAPP_VERIFY_TOKEN: () => randomBytes(24).toString('base64url'),
   WHATSAPP_SANDBOX_TOKEN: () => `EAASANDBOX${randomBytes(32).toString('base64url')}`,
+  TEMPORAL_CODEC_TOKEN: () => randomBytes(24).toString('base64url'),
 };
 
 // For a local run without configured secrets: generated once and kept in .data/, so a restart

@@ -59,6 +59,8 @@ export interface DevServerOptions {
   dbFile?: string; // omitted: in memory
   namespace?: string;
   headless?: boolean;
+  // The codec server the Web UI decodes payloads with (--ui-codec-endpoint).
+  uiCodecEndpoint?: string;
   // In a process group of its own: a Ctrl-C reaches only the script, which stops it after the
   // worker (scripts/lib/supervisor.ts).
   detached?: boolean;
@@ -98,6 +100,7 @@ async function startDevServerOnce(o: DevServerOptions): Promise<DevServer> {
     args.push('--db-filename', o.dbFile);
   }
   if (o.headless) args.push('--headless');
+  else if (o.uiCodecEndpoint) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
   const child = spawn(o.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: o.detached ?? false });

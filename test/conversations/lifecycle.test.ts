@@ -6,6 +6,7 @@ import { withTenant } from '../../db/tenant-scope';
 import { conversation, conversationStateQuery, conversationWorkflowId } from '../../workflows/conversation';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../domain/tenant-settings';
 import { workflowBundle } from '../../workers/worker';
+import { orquestraDataConverter } from '../../infra/temporal';
 import { GRAPH_ERRORS } from '../../scripts/sandbox/graph-api';
 import { lastUserText } from '../fakes/openai';
 import { textMessage } from '../fakes/meta-payloads';
@@ -149,7 +150,7 @@ describe('conversation lifecycle', () => {
       // accept that overlapped a guest's message, which once replayed in another order).
       const history = await stack.deps.temporal.client.workflow.getHandle(conv.workflowId).fetchHistory();
       assert.ok(history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'), 'the notice is guarded by a patch');
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, conv.workflowId);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: orquestraDataConverter(stack.deps.payloadCodec) }, history, conv.workflowId);
     } finally {
       stack.openai!.respondWith();
     }

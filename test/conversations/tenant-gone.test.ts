@@ -50,7 +50,6 @@ describe('a conversation whose tenant is gone', () => {
       type: 'text',
       from: { waId: guest, profileName: 'Hóspede Teste' },
       text: 'Ainda estão aí?',
-      raw: {},
     };
     const sentAt = Date.now();
     await handle.signal(inboundMessageSignal, { message });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../../workers/worker';
+import { RECORDED_HISTORIES_KEY, replayDataConverter } from '../support/histories';
 import * as workflows from '../../workflows';
 
 // Histories recorded from real runs (`npm run record:histories`, see test/support/histories.ts) and committed. Today's workflow
@@ -23,10 +24,20 @@ describe('replay of recorded workflow histories', () => {
     }
   });
 
+  // Histories recorded since the payload codec are sealed under the committed test key (older ones
+  // are plain, as running workflows from before it are): the replay opens them with that key.
+  it('replays sealed histories with the recorded-histories key, and not without it', async () => {
+    const keyId = Buffer.from(RECORDED_HISTORIES_KEY.id).toString('base64');
+    const sealed = files.filter((f) => readFileSync(join(dir, f), 'utf8').includes(keyId));
+    assert.ok(sealed.includes('conversation-sealed.json'), `sealed histories: ${sealed.join(', ')}`);
+    const history = JSON.parse(readFileSync(join(dir, 'conversation-sealed.json'), 'utf8'));
+    await assert.rejects(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'conversation-sealed.json'));
+  });
+
   for (const file of files) {
     it(`replays ${file} deterministically`, async () => {
       const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: replayDataConverter }, history, file);
     });
   }
 });

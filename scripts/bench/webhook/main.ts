@@ -7,10 +7,13 @@ import { bootstrapDatabase } from '../../../db/bootstrap';
 import { createKnex } from '../../../db/connection';
 import { resolveDatabaseSettings } from '../../../db/database-settings';
 import { migrateToLatest } from '../../../db/migrate';
+import { PostgresDataKeys } from '../../../db/payload-data-keys';
 import { withTenant } from '../../../db/tenant-scope';
 import { loadConfig, type Config } from '../../../infra/config';
 import { redisReachable } from '../../../infra/redis';
-import { ensureSearchAttributes, temporalConnectionOptions } from '../../../infra/temporal';
+import { TenantPayloadCodec } from '../../../infra/payload-codec';
+import { SecretBox } from '../../../infra/secret-box';
+import { ensureSearchAttributes, orquestraDataConverter, temporalConnectionOptions } from '../../../infra/temporal';
 import { FakeOpenAi, lastUserText } from '../../../test/fakes/openai';
 import { findOrBuildTemporalCli, freePort } from '../../lib/temporal-cli';
 import { FakeGraphApi } from '../../sandbox/graph-api';
@@ -128,7 +131,9 @@ async function main() {
   const connection = await Connection.connect(temporalConnectionOptions(config));
   supervisor.add('Temporal connection', () => connection.close());
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  // The same codec as the API and the worker: what the bench reads back is sealed.
+  const payloadCodec = new TenantPayloadCodec(new PostgresDataKeys(knex, new SecretBox(config.ENCRYPTION_KEY)));
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: orquestraDataConverter(payloadCodec) });
 
   // --- API and worker, as `npm start` runs them ---
   const onUnexpected = (s: Service, how: string) => {
