@@ -49,8 +49,10 @@ export interface InboundMessage {
   reaction?: { messageId: string; emoji?: string }; // emoji absent = reaction removed
   contextMessageId?: string; // the message this one answers or quotes
   referral?: Record<string, unknown>; // click-to-WhatsApp ad data (lead source)
-  // Meta's raw message object is not carried: it would put whatever Meta sends (names, numbers,
-  // texts of types we do not model) into workflow histories for no reader.
+  // Meta's raw message object is not carried (it repeats all of the above and whatever else Meta
+  // adds): only, for a type we do not model (unsupported, a shared contact card), that type's own
+  // object and Meta's `errors`, the one copy of what the message held.
+  unmodeled?: Record<string, unknown>;
 }
 
 export interface InboundForm {

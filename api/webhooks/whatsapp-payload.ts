@@ -361,7 +361,13 @@ function normalizeMessage(m: RawMessage, contacts: RawContact[]): Normalized {
     from: sender,
     ...defined({ contextMessageId: m.context?.id, referral: m.referral }),
   };
-  const unsupported = (): Normalized => ({ ok: true, message: { ...base, type: 'unsupported', text: '' } });
+  // A type we do not model keeps its own object (and Meta's errors) for the record; the rest of
+  // Meta's message is not carried.
+  const unmodeled = (keys: string[]) => {
+    const kept = Object.fromEntries(keys.filter((k) => (m as Record<string, unknown>)[k] !== undefined).map((k) => [k, (m as Record<string, unknown>)[k]]));
+    return Object.keys(kept).length ? { unmodeled: kept } : {};
+  };
+  const unsupported = (): Normalized => ({ ok: true, message: { ...base, type: 'unsupported', text: '', ...unmodeled([m.type, 'errors']) } });
 
   const type = m.type;
   if (!isModeled(type)) return unsupported();
@@ -396,7 +402,7 @@ function normalizeMessage(m: RawMessage, contacts: RawContact[]): Normalized {
     }
     case 'contacts': {
       const o = TYPE_SCHEMAS.contacts.safeParse(m.contacts);
-      return o.success ? ok('contacts', '') : invalid(o.error);
+      return o.success ? ok('contacts', '', unmodeled(['contacts'])) : invalid(o.error);
     }
     case 'interactive': {
       const o = TYPE_SCHEMAS.interactive.safeParse(m.interactive);

@@ -458,7 +458,7 @@ describe('WhatsApp webhook: inbound message types', () => {
     const row = await receiveOne(from, msg);
     assert.equal(row.type, 'unsupported');
     assert.equal(row.body, '');
-    assert.deepEqual(row.payload.raw.errors, msg.errors);
+    assert.deepEqual(row.payload.unmodeled.errors, msg.errors);
   });
 
   it('one guest sending several types keeps one conversation holding them in arrival order', async () => {
