@@ -7,6 +7,7 @@ import { consortiumActivities } from './consortium';
 import { contractActivities } from './contracts';
 import { conversationActivities } from './conversations';
 import type { ActivityDeps } from './deps';
+import { dataSubjectRequestActivities } from './data-subject-requests';
 import { dunningActivities } from './dunning';
 import { leadNurturingActivities } from './lead-nurturing';
 import { leadScoringActivities } from './lead-scoring';
@@ -42,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     dunning: dunningActivities(deps),
     billingSchedules: billingScheduleActivities(deps),
     consortium: consortiumActivities(deps),
+    dataSubjectRequests: dataSubjectRequestActivities(deps),
   };
   assertDistinctActivityNames(factories);
   return withPermanentFailures(deps.knex, {
@@ -64,6 +66,7 @@ export function createActivities(deps: ActivityDeps) {
     ...factories.dunning,
     ...factories.billingSchedules,
     ...factories.consortium,
+    ...factories.dataSubjectRequests,
   });
 }
 

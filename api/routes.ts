@@ -14,6 +14,7 @@ import { contractTemplateRoutes } from './contract-templates/routes';
 import { contractRoutes } from './contracts/routes';
 import { consortiumRoutes } from './consortium/routes';
 import { conversationRoutes } from './conversations/routes';
+import { dataSubjectRequestRoutes } from './data-subject-requests/routes';
 import { dunningRoutes } from './dunning/routes';
 import { invoiceRoutes } from './invoices/routes';
 import { leadFormRoutes } from './lead-forms/routes';
@@ -71,4 +72,6 @@ export const apiRoutes: RouteDefinition[] = [
   ...payoutRoutes,
   // Consortium (issue 10): groups, quotas and the monthly assemblies.
   ...consortiumRoutes,
+  // LGPD data-subject requests (issue 11).
+  ...dataSubjectRequestRoutes,
 ];

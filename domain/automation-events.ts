@@ -32,5 +32,15 @@ export const AUTOMATION_EVENTS = [
   'quota.contemplated',
   'quota.excluded',
   'bid.disqualified',
+  // LGPD data-subject requests (ids only: the request, its contact, its kind and status).
+  'data_subject_request.registered',
+  'data_subject_request.identity_confirmed',
+  'data_subject_request.refused',
+  'data_subject_request.exported',
+  'data_subject_request.corrected',
+  'data_subject_request.erased',
+  'data_subject_request.completed',
+  'data_subject_request.reminder',
+  'data_subject_request.overdue',
 ] as const;
 export type AutomationEventName = (typeof AUTOMATION_EVENTS)[number];

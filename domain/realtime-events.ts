@@ -1,7 +1,8 @@
 import type { AssemblyStatus, QuotaStatus } from './consortium-statuses';
 import type { CollectionItemStatus, DunningStage, InvoiceStatus } from './billing-statuses';
 import type { ConversationStatus, MessageDirection, MessageSenderType, MessageStatus } from './conversation-statuses';
-import { BILLING_ROLES, CONSORTIUM_ROLES, SALES_ROLES, type Role, type TenantRole } from './roles';
+import type { DataSubjectRequestKind, DataSubjectRequestStatus, DataSubjectRequestStep } from './data-subject-requests';
+import { BILLING_ROLES, CONSORTIUM_ROLES, PRIVACY_ROLES, SALES_ROLES, type Role, type TenantRole } from './roles';
 import type {
   AppointmentKind,
   AppointmentStatus,
@@ -235,6 +236,19 @@ export interface QuotaUpdatedEvent extends TenantScoped {
   updatedAt: string;
 }
 
+// An LGPD request moved (registered, identity confirmed, a reminder as its deadline nears, done):
+// ids and dates only, to the people who answer it.
+export interface DataSubjectRequestUpdatedEvent extends TenantScoped {
+  requestId: string;
+  contactId: string;
+  protocol: string;
+  kind: DataSubjectRequestKind;
+  status: DataSubjectRequestStatus;
+  step: DataSubjectRequestStep;
+  dueAt: string;
+  updatedAt: string;
+}
+
 export interface RealtimeEvents {
   'message:new': MessageNewEvent;
   'message:status': MessageStatusEvent;
@@ -254,6 +268,7 @@ export interface RealtimeEvents {
   'collection:updated': CollectionUpdatedEvent;
   'assembly:updated': AssemblyUpdatedEvent;
   'quota:updated': QuotaUpdatedEvent;
+  'data_subject_request:updated': DataSubjectRequestUpdatedEvent;
 }
 export type RealtimeEventName = keyof RealtimeEvents;
 
@@ -276,6 +291,7 @@ export const REALTIME_EVENT_NAMES = [
   'collection:updated',
   'assembly:updated',
   'quota:updated',
+  'data_subject_request:updated',
 ] as const satisfies readonly RealtimeEventName[];
 
 // --- Who receives what ------------------------------------------------------------------------
@@ -291,6 +307,7 @@ const AUDIENCES = {
   sales: SALES_ROLES,
   billing: BILLING_ROLES,
   consortium: CONSORTIUM_ROLES,
+  privacy: PRIVACY_ROLES,
 } as const satisfies Record<string, readonly TenantRole[]>;
 
 const EVENT_AUDIENCE: Record<RealtimeEventName, keyof typeof AUDIENCES> = {
@@ -312,6 +329,7 @@ const EVENT_AUDIENCE: Record<RealtimeEventName, keyof typeof AUDIENCES> = {
   'collection:updated': 'billing',
   'assembly:updated': 'consortium',
   'quota:updated': 'consortium',
+  'data_subject_request:updated': 'privacy',
 };
 
 // The tenant roles an event may reach; never SUPER_ADMIN, who has no tenant.

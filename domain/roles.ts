@@ -30,6 +30,9 @@ export const API_KEY_SCOPES = [
   'consortium:write',
   'bids:write',
   'lottery:write',
+  // LGPD data-subject requests: read them (and a request's export), register and decide them.
+  'privacy:read',
+  'privacy:write',
 ] as const;
 
 // Who works the funnel: sales users own leads; managers and admins see and act on everyone's.
@@ -38,6 +41,10 @@ export const SALES_ROLES = ['TENANT_ADMIN', 'MANAGER', 'SALES'] as const satisfi
 export const BILLING_ROLES = ['TENANT_ADMIN', 'MANAGER', 'FINANCE'] as const satisfies readonly Role[];
 // Who runs consortium groups and their assemblies: the administrator's back office.
 export const CONSORTIUM_ROLES = ['TENANT_ADMIN', 'MANAGER', 'FINANCE'] as const satisfies readonly Role[];
+// Who answers LGPD data-subject requests (art. 18) and confirms the person's identity: the tenant's
+// administrators, who act for the controller (and its encarregado, art. 41). An erasure cannot be
+// undone and an export holds everything about a person, so no other role sees them.
+export const PRIVACY_ROLES = ['TENANT_ADMIN'] as const satisfies readonly Role[];
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export function isTenantRole(role: Role): role is TenantRole {

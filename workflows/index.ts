@@ -8,3 +8,4 @@ export { appointment } from './appointment';
 export { dunning } from './dunning';
 export { issueSubscriptionInvoices } from './invoice-issuing';
 export { assembly, openMonthlyAssembly } from './assembly';
+export { dataSubjectRequest } from './data-subject-request';

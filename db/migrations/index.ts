@@ -8,6 +8,7 @@ import { staffMfa } from './006_staff_mfa';
 import { sessions } from './007_sessions';
 import { opsIndexes } from './008_ops_indexes';
 import { payloadDataKeys } from './009_payload_data_keys';
+import { dataSubjectRequests } from './010_data_subject_requests';
 import type { MigrationRoles } from './rls';
 
 export interface Migration {
@@ -16,4 +17,4 @@ export interface Migration {
 }
 
 // Listed explicitly (not read from disk) so migrations run the same under tsx, a bundle or a test.
-export const migrations: Migration[] = [platformCore, conversations, sales, billing, consortium, staffMfa, sessions, opsIndexes, payloadDataKeys];
+export const migrations: Migration[] = [platformCore, conversations, sales, billing, consortium, staffMfa, sessions, opsIndexes, payloadDataKeys, dataSubjectRequests];

@@ -8,3 +8,4 @@ export * from './sales';
 export * from './billing';
 export * from './consortium';
 export * from './mfa';
+export * from './privacy';

@@ -141,6 +141,7 @@ export async function ensureDemoTenant(knex: Knex, apiUrl: string, demo: DemoSet
   }
   await seedFaq(apiUrl, demo, say);
   await seedCadence(apiUrl, demo, say);
+  await seedPrivacyRequest(apiUrl, demo, say);
   return { phoneNumberId };
 }
 
@@ -210,6 +211,22 @@ async function seedCadence(apiUrl: string, demo: DemoSettings, say: (m: string) 
   const created = await post(`${apiUrl}/api/cadences`, DEMO_CADENCE, login.body.accessToken);
   if (created.status !== 201) say(`Seeding the demo cadence failed (HTTP ${created.status}): ${JSON.stringify(created.body)}`);
   else say('Seeded the demo tenant’s default nurturing cadence.');
+}
+
+// An LGPD access request of a contact of its own (not Ana, whose data the other demos use), waiting
+// for the identity check; only when the tenant has none, so a decided one is not asked again.
+async function seedPrivacyRequest(apiUrl: string, demo: DemoSettings, say: (m: string) => void): Promise<void> {
+  const login = await post(`${apiUrl}/api/auth/login`, { email: demo.tenant.adminEmail, password: demo.tenant.adminPassword });
+  if (login.status !== 200) return;
+  const token = login.body.accessToken;
+  const current = await fetch(`${apiUrl}/api/data-subject-requests?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await current.json()) as { items?: unknown[] };
+  if (!current.ok || (body.items?.length ?? 0) > 0) return;
+  const contact = await post(`${apiUrl}/api/contacts`, { waId: '5511955550000', name: 'Davi Titular', email: 'davi.titular@example.com.br' }, token);
+  if (contact.status !== 201) return;
+  const request = await post(`${apiUrl}/api/data-subject-requests`, { contactId: contact.body.id, kind: 'access' }, token);
+  if (request.status !== 201) say(`Seeding the demo LGPD request failed (HTTP ${request.status}): ${JSON.stringify(request.body)}`);
+  else say(`Seeded an LGPD access request (${request.body.protocol}); confirm it with POST /api/data-subject-requests/${request.body.id}/confirm-identity, then GET …/export.`);
 }
 
 async function post(url: string, body: unknown, token?: string) {

@@ -48,6 +48,9 @@ const FIXTURE_FOR: Record<string, Record<string, string>> = {
   'PUT /consortium/groups/:groupId/assemblies/:month/lottery': { groupId: 'resultGroupId', month: 'resultMonth' },
   'POST /consortium/groups/:groupId/assemblies/:month/publish': { groupId: 'resultGroupId', month: 'resultMonth' },
   'POST /consortium/groups/:groupId/assemblies/:month/bids/:bidId/payment': { groupId: 'resultGroupId', month: 'resultMonth', bidId: 'winningBidId' },
+  // LGPD: a request is decided once (confirmed or refused); an export exists once one is answered.
+  'POST /data-subject-requests/:requestId/refuse': { requestId: 'refusableRequestId' },
+  'GET /data-subject-requests/:requestId/export': { requestId: 'exportedRequestId' },
 };
 
 // The consortium fixtures' assemblies: December 2026 of groups meeting on the 20th.
@@ -92,6 +95,7 @@ const BODIES: Record<string, unknown> = {
   'POST /consortium/groups/:groupId/assemblies': { month: '2027-03' },
   'POST /consortium/groups/:groupId/assemblies/:month/bids': { quotaNumber: 5, type: 'livre', percent: 30 },
   'PUT /consortium/groups/:groupId/assemblies/:month/lottery': { contest: '06050', drawDate: RESULT_EXTRACTION, prizes: PRIZES },
+  'POST /data-subject-requests/:requestId/refuse': { reason: 'Teste da matriz' },
 };
 
 describe('cross-tenant isolation matrix', () => {
@@ -134,6 +138,7 @@ describe('cross-tenant isolation matrix', () => {
         ids[name][fixture] = booked.body.id;
       }
       await salesFixtures(name, t);
+      await privacyFixtures(name, t, conv.contactId as string);
       // The guest then hears a notice (a person is coming, or the team is out of hours); once it is
       // stored as sent, the conversation writes nothing more on its own during the matrix.
       await until('handoff notice sent', () =>
@@ -272,6 +277,22 @@ describe('cross-tenant isolation matrix', () => {
       const own = await stack.api.request(r.method, url('A'), { token: a.admin.token, body });
       assert.ok(own.status >= 200 && own.status < 300, `${name} with A's own id: ${own.status} ${JSON.stringify(own.body)}`);
     });
+  }
+
+  // LGPD requests: two waiting for the identity check (access and portability of the lead's
+  // contact), and an access request of the guest, answered, whose export is ready.
+  async function privacyFixtures(name: 'A' | 'B', t: TenantFixture, guestContactId: string) {
+    const register = async (contactId: string, kind: string) => {
+      const r = await stack.api.post('/api/data-subject-requests', { token: t.admin.token, body: { contactId, kind } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body.id as string;
+    };
+    ids[name].requestId = await register(ids[name].contactId as string, 'access');
+    ids[name].refusableRequestId = await register(ids[name].contactId as string, 'portability');
+    const exported = await register(guestContactId, 'access');
+    assert.equal((await stack.api.post(`/api/data-subject-requests/${exported}/confirm-identity`, { token: t.admin.token })).status, 200);
+    await until('the export ready', async () => (await stack.api.get(`/api/data-subject-requests/${exported}`, { token: t.admin.token })).body.exportAvailable, 30_000);
+    ids[name].exportedRequestId = exported;
   }
 
   async function snapshot(tenantId: string) {

@@ -18,6 +18,7 @@ import {
 import { ROLES } from '../../domain/roles';
 import * as billing from '../../domain/billing-statuses';
 import * as consortium from '../../domain/consortium-statuses';
+import * as privacy from '../../domain/data-subject-requests';
 import * as sales from '../../domain/sales-statuses';
 import { TENANT_STATUSES } from '../../domain/tenant-statuses';
 
@@ -80,6 +81,9 @@ const EXPECTED: Record<string, readonly string[]> = {
   'consortium_bids.status': consortium.BID_STATUSES,
   'consortium_contemplations.kind': consortium.CONTEMPLATION_KINDS,
   'consortium_contemplations.status': consortium.CONTEMPLATION_STATUSES,
+  'data_subject_requests.kind': privacy.DATA_SUBJECT_REQUEST_KINDS,
+  'data_subject_requests.status': privacy.DATA_SUBJECT_REQUEST_STATUSES,
+  'data_subject_requests.channel': privacy.DATA_SUBJECT_REQUEST_CHANNELS,
   // (The gateway provider columns hold a one-value list today: `= 'asaas'`, not an ARRAY.)
 };
 

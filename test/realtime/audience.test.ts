@@ -4,6 +4,7 @@ import { getAppointment } from '../../api/appointments/routes';
 import { listCollections } from '../../api/collections/routes';
 import { getAssembly, listQuotas } from '../../api/consortium/routes';
 import { getContract } from '../../api/contracts/routes';
+import { getRequest as getDataSubjectRequest } from '../../api/data-subject-requests/routes';
 import { escalationQueue, getConversation, listMessages } from '../../api/conversations/routes';
 import { getInvoice } from '../../api/invoices/routes';
 import { getLead } from '../../api/leads/routes';
@@ -40,6 +41,7 @@ const MATRIX: Record<RealtimeEventName, readonly Role[]> = {
   'collection:updated': [A, M, F],
   'assembly:updated': [A, M, F],
   'quota:updated': [A, M, F],
+  'data_subject_request:updated': [A],
 };
 
 // The REST route that shows what each event carries: a socket may receive the event exactly when
@@ -63,6 +65,7 @@ const READ_ROUTE: Record<RealtimeEventName, RouteDefinition> = {
   'collection:updated': listCollections,
   'assembly:updated': getAssembly,
   'quota:updated': listQuotas,
+  'data_subject_request:updated': getDataSubjectRequest,
 };
 
 const TENANT = '11111111-1111-4111-8111-111111111111';

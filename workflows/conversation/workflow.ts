@@ -25,6 +25,7 @@ import { isPermanentFailureType, PERMANENT_FAILURE_TYPES } from '../../domain/pe
 import { entitySearchAttributes } from '../../domain/search-attributes';
 import { DEFAULT_TENANT_SETTINGS } from '../../domain/tenant-settings';
 import { wantsHuman } from '../../domain/triage-rules';
+import { dataSubjectRequestKindOf, type DataSubjectRequestKind } from '../../domain/data-subject-requests';
 import type { InboundMessage } from '../../domain/whatsapp-messages';
 import {
   acceptUpdate,
@@ -103,6 +104,16 @@ const sales = proxyActivities<Activities>({
   scheduleToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4 },
 });
+
+// A contact's LGPD request ("apagar meus dados") is registered and answered with its protocol
+// instead of going to the AI. A failure leaves it to a person.
+const privacy = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds' },
+});
+// Runs recorded before the contact could ask on WhatsApp replay without it.
+const DATA_SUBJECT_REQUEST_PATCH = 'data-subject-request-by-whatsapp';
 
 const TRANSCRIPT_LINES = 12;
 const RECENT_WAMIDS = 200;
@@ -376,6 +387,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   async function receive(batch: InboundMessage[]): Promise<void> {
     const fresh: InboundMessage[] = [];
+    const asked: { messageId: string; kind: DataSubjectRequestKind }[] = [];
     for (const message of batch) {
       const r = await store.recordInbound({ ...ids, message, status: s.status });
       s.recentWamids.push(message.wamid);
@@ -396,6 +408,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       }
       if (message.text) remember({ role: 'guest', text: message.text });
       fresh.push(message);
+      const kind = dataSubjectRequestKindOf(message.text);
+      if (kind) asked.push({ messageId: r.messageId, kind });
       // Runs recorded before the sales funnel existed replay without it.
       if (patched('sales-inbound')) {
         try {
@@ -406,6 +420,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       }
     }
     if (fresh.length === 0) return;
+
+    if (asked.length && patched(DATA_SUBJECT_REQUEST_PATCH)) {
+      for (const a of asked) await registerDataSubjectRequest(a);
+      return;
+    }
 
     if (s.status !== 'ai') {
       await tellGuest(Date.now(), false);
@@ -443,6 +462,18 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
     s.pendingAiReplies.push(decision.reply);
     remember({ role: 'assistant', text: decision.reply });
+  }
+
+  async function registerDataSubjectRequest(a: { messageId: string; kind: DataSubjectRequestKind }): Promise<void> {
+    try {
+      const r = await privacy.registerDataSubjectRequestByWhatsApp({ tenantId, contactId, messageId: a.messageId, kind: a.kind });
+      await send({ type: 'text', text: r.reply }, { type: 'system', id: null });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('data subject request not registered; a person takes it', { messageId: a.messageId, error: err.message });
+      s.intent = 'data_subject_request';
+      await escalate('data_subject_request', SYSTEM);
+    }
   }
 
   // Consecutive AI answers waiting for the per-customer pace go out merged, not dropped.

@@ -1,0 +1,3 @@
+export * from './definitions';
+export { dataSubjectRequestStart } from './start';
+export { dataSubjectRequest } from './workflow';
