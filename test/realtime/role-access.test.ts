@@ -33,6 +33,8 @@ function expectedFor(role: StaffRole): Set<RealtimeEventName> {
   const reads = READS[role];
   return new Set(
     REALTIME_EVENT_NAMES.filter((e) => {
+      // LGPD requests are the tenant admin's alone (domain/roles.ts PRIVACY_ROLES).
+      if (e.startsWith('data_subject_request:')) return role === A;
       if (reads === 'all') return true;
       if (reads === 'conversations') return CONVERSATION_EVENTS.has(e);
       if (reads === 'sales') return /^(lead|task|appointment|proposal|contract):/.test(e);
