@@ -26,9 +26,14 @@ const ENDPOINT_SLOTS = 8;
 const PER_TENANT = 2;
 const A_EVENTS = 30;
 const A_GUESTS = 4;
-// Generous: a held slot costs 3 s (the AI's timeout here) to 10 s (an automation call's), and
-// A's backlog of held calls would last far longer than that.
+// A held slot costs 3 s (the AI's timeout here) to 10 s (an automation call's), and A's backlog of
+// held calls would last far longer: a B that shared A's slots would wait seconds on every message.
+// The median of three round trips is held to the baseline's within NOISE_MS (this box's scheduling
+// under A's burst of 34 starts: the first round trip after it pays up to a second for that CPU,
+// not for the tarpit), and each one within MARGIN_MS.
 const MARGIN_MS = 5_000;
+const NOISE_MS = 1_000;
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
 
 // The tarpit: counts requests per path prefix, and how many are held open at once.
 function tarpit() {
@@ -140,7 +145,11 @@ describe('noisy neighbours: a tenant’s tarpit endpoints do not slow another te
   }
 
   it('B’s reply time and event delivery are unchanged under A’s load, and A holds at most its share', async (t) => {
-    const baseline = await bRoundTrip('Bom dia! Vocês têm estacionamento?');
+    const baselines = [
+      await bRoundTrip('Bom dia! Vocês têm estacionamento?'),
+      await bRoundTrip('Vocês aceitam pets?'),
+      await bRoundTrip('Qual o horário do check-in?'),
+    ];
     assert.equal(stack.openai!.requests.at(-1)?.authorization, `Bearer ${B_KEY}`, 'B’s replies come from its own AI endpoint');
 
     // A's load: many more automation calls than all the slots together, and guests whose
@@ -153,17 +162,23 @@ describe('noisy neighbours: a tenant’s tarpit endpoints do not slow another te
     await until('A’s calls held at the tarpit', async () => pit.open('hook') >= PER_TENANT, 20_000, 50);
     await new Promise((r) => setTimeout(r, 500));
 
-    const loaded = await bRoundTrip('Boa tarde! Aceitam cartão?');
-    t.diagnostic(`B without A's load: reply ${baseline.replyMs} ms, event ${baseline.eventMs} ms; with it: reply ${loaded.replyMs} ms, event ${loaded.eventMs} ms`);
+    const loadedRuns = [
+      await bRoundTrip('Boa tarde! Aceitam cartão?'),
+      await bRoundTrip('Tem café da manhã incluso?'),
+      await bRoundTrip('Tem wi-fi nos quartos?'),
+    ];
+    const loaded = loadedRuns[0]!;
+    const ms = (runs: typeof loadedRuns, k: 'replyMs' | 'eventMs') => runs.map((r) => r[k]);
+    t.diagnostic(
+      `B without A's load: replies ${ms(baselines, 'replyMs').join('/')} ms, events ${ms(baselines, 'eventMs').join('/')} ms; ` +
+        `with A holding ${pit.open('hook')} automation and ${pit.open('ai')} AI calls at the tarpit: replies ${ms(loadedRuns, 'replyMs').join('/')} ms, events ${ms(loadedRuns, 'eventMs').join('/')} ms`,
+    );
+    const baseline = { replyMs: median(ms(baselines, 'replyMs')), eventMs: median(ms(baselines, 'eventMs')) };
+    for (const k of ['replyMs', 'eventMs'] as const) {
+      assert.ok(median(ms(loadedRuns, k)) < baseline[k] + NOISE_MS, `B's median ${k} under A's load ${median(ms(loadedRuns, k))} ms, ${baseline[k]} ms without it`);
+      for (const r of loadedRuns) assert.ok(r[k] < baseline[k] + MARGIN_MS, `B's ${k} ${r[k]} ms under A's load, ${baseline[k]} ms without it`);
+    }
     assert.ok(pit.open('hook') + pit.open('ai') >= 1, 'A was still holding calls at the tarpit while B was answered');
-    assert.ok(
-      loaded.replyMs < baseline.replyMs + MARGIN_MS,
-      `B's reply took ${loaded.replyMs} ms under A's load, ${baseline.replyMs} ms without it`,
-    );
-    assert.ok(
-      loaded.eventMs < baseline.eventMs + MARGIN_MS,
-      `B's event was delivered ${loaded.eventMs} ms after its message under A's load, ${baseline.eventMs} ms without it`,
-    );
     assert.equal(loaded.event.body.tenantId, b.tenantId);
     assert.equal(loaded.event.body.event, 'message.received');
 
