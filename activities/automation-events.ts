@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import type { Knex } from 'knex';
 import { AutomationEndpoint } from '../db/models';
 import { withTenant } from '../db/tenant-scope';
 import type { AutomationEventName } from '../domain/automation-events';
@@ -14,15 +15,23 @@ import { callSignal } from './call-signal';
 // Each event is its own small workflow, so a slow or failing endpoint is retried with backoff
 // without ever holding up the conversation that produced the event.
 
+// The tenant's endpoint, read within a transaction the caller already holds: an activity on the
+// hot path (every guest message) then spends no transaction of its own on it.
+export async function automationEndpointOf(trx: Knex.Transaction, tenantId: string): Promise<AutomationEndpoint | null> {
+  return (await AutomationEndpoint.query(trx).findById(tenantId)) ?? null;
+}
+
 export async function startAutomationEvent(
   deps: Pick<ActivityDeps, 'knex' | 'temporal'>,
   tenantId: string,
   key: string,
   event: AutomationEventName,
   data: Record<string, unknown>,
+  // Read by the caller (automationEndpointOf) in the transaction that produced the event.
+  known?: { endpoint: AutomationEndpoint | null },
 ): Promise<void> {
   if (!deps.temporal) return;
-  const endpoint = await withTenant(deps.knex, tenantId, async (trx) => AutomationEndpoint.query(trx).findById(tenantId));
+  const endpoint = known ? known.endpoint : await withTenant(deps.knex, tenantId, async (trx) => automationEndpointOf(trx, tenantId));
   if (!endpoint?.active || !endpoint.events.includes(event)) return;
   const workflowId = automationEventWorkflowId(tenantId, key);
   const input: AutomationEventInput = {

@@ -8,7 +8,7 @@ import type { Actor } from '../domain/actor';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../domain/tenant-settings';
 import type { ConversationUpdatedEvent } from '../domain/realtime-events';
 import type { InboundMessage } from '../domain/whatsapp-messages';
-import { startAutomationEvent } from './automation-events';
+import { automationEndpointOf, startAutomationEvent } from './automation-events';
 import { callerWorkflowId, realtimeOf, type ActivityDeps } from './deps';
 
 // The conversation's record in Postgres and the live events staff see. Every write is
@@ -85,6 +85,7 @@ export function conversationActivities(deps: ActivityDeps) {
       const ingestKey = `${info.workflowExecution?.runId ?? info.workflowExecution?.workflowId ?? ''}:${info.activityId}`;
       const result = await withTenant(knex, a.tenantId, async (trx) => {
         const settings = await loadTenantSettings(trx, a.tenantId);
+        const endpoint = await automationEndpointOf(trx, a.tenantId);
         const [row] = await trx('messages')
           .insert({
             id: knex.raw('gen_random_uuid()'),
@@ -110,7 +111,7 @@ export function conversationActivities(deps: ActivityDeps) {
           // This very activity stored it before its completion was lost (a worker died): not a redelivery.
           const mine = existing.ingestKey === ingestKey;
           const conversation = mine ? await Conversation.query(trx).findById(a.conversationId) : undefined;
-          return { duplicate: !mine, messageId: existing.id as string, seq: String(existing.seq), settings, conversation };
+          return { duplicate: !mine, messageId: existing.id as string, seq: String(existing.seq), settings, conversation, endpoint };
         }
         const conversation = await Conversation.query(trx)
           .patchAndFetchById(a.conversationId, {
@@ -123,7 +124,7 @@ export function conversationActivities(deps: ActivityDeps) {
         if (m.from.profileName) {
           await Contact.query(trx).findById(a.contactId).patch({ profileName: m.from.profileName, updatedAt: new Date() });
         }
-        return { duplicate: false, messageId: row.id as string, seq: String(row.seq), settings, conversation };
+        return { duplicate: false, messageId: row.id as string, seq: String(row.seq), settings, conversation, endpoint };
       });
       if (!result.duplicate) {
         const target = { tenantId: a.tenantId, conversationId: a.conversationId };
@@ -152,7 +153,7 @@ export function conversationActivities(deps: ActivityDeps) {
           from: m.from,
           timestamp: m.timestamp,
           conversationStatus: a.status,
-        });
+        }, { endpoint: result.endpoint });
       }
       return { duplicate: result.duplicate, messageId: result.messageId, settings: result.settings };
     },

@@ -86,7 +86,9 @@ export function salesInboundActivities(deps: ActivityDeps) {
       }
 
       // The lead this very message opened has nothing to stop: its nurturing sees the reply itself.
-      for (const workflowId of await openLeadWorkflowIds(deps, tenantId, contactId)) {
+      // A contact who had no lead has no cadence to stop either (most guests of a hotel).
+      const leadWorkflows = hasLead ? await openLeadWorkflowIds(deps, tenantId, contactId) : [];
+      for (const workflowId of leadWorkflows) {
         if (result.leadCreated && workflowId.endsWith(`:${result.leadCreated}`)) continue;
         if (await signal(workflowId, contactRepliedSignal, { messageId: message.wamid, at })) result.repliedTo++;
       }

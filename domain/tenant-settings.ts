@@ -21,13 +21,18 @@ export const businessHoursSchema = z.object(
   >,
 );
 
+// Building a formatter to test a zone costs ~50 µs, and every settings read checks one: the zones
+// found valid are remembered (a few dozen exist in use; an invalid one is refused once per read).
+const validTimeZones = new Set<string>();
 export function isValidTimeZone(tz: string): boolean {
+  if (validTimeZones.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
   } catch {
     return false;
   }
+  if (validTimeZones.size < 1_000) validTimeZones.add(tz);
+  return true;
 }
 
 const DEFAULT_SALES_SETTINGS = {

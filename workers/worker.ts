@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../activities';
 import { tenantEndpointActivities, withTenantEndpointSlots, type TenantEndpointLimit } from '../activities/tenant-endpoints';
@@ -9,10 +11,28 @@ import { tenantEndpointsQueue } from '../workflows/workflow-start';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
+// In the reusable V8 context every workflow run evaluates the bundle's modules afresh in a module
+// scope of its own, unless they were preloaded: zod and the rules built on it took a third of the
+// workflow thread's CPU (bench:webhook --profile: zod's constructors and the garbage they left),
+// paid again by each of the 800 conversations of a run. The pure rules of domain/ hold no
+// per-run state (test/workflows/preloaded-modules.test.ts keeps it so), so one copy serves all.
+// Workflow modules themselves stay per run. (zod comes in with the rules that use it: named on
+// its own, webpack drops the require, zod being free of side effects.)
+const DOMAIN_DIR = join(__dirname, '..', 'domain');
+export const PRELOADED_MODULES: string[] = readdirSync(DOMAIN_DIR)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+  .sort()
+  .map((f) => join(DOMAIN_DIR, f));
+
 // Bundled once and shared: webpack-bundling the workflows takes seconds.
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    preloadModules: PRELOADED_MODULES,
+    logger: quietBundlerLogger,
+  });
   return bundle;
 }
 
