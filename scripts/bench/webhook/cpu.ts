@@ -136,3 +136,20 @@ export class CpuSampler {
     return { seconds, coresByComponent: byComponent, hostBusyPercent, cores };
   }
 }
+
+// What each message cost: each process's CPU from the first message sent to the last reply (the
+// drain included: work acknowledged in the window is done after it), over the messages replied.
+// The bench itself (the load generator and the fakes of Meta and OpenAI) is not counted in the total.
+export function cpuMsPerMessage(whole: ReturnType<CpuSampler['result']>, replied: number): { byProcess: Record<string, number>; total: number } | null {
+  if (!whole || replied === 0) return null;
+  const byProcess: Record<string, number> = {};
+  let total = 0;
+  for (const [name, cores] of Object.entries(whole.coresByComponent)) {
+    if (name === 'kernel irq/softirq' || name === 'other processes') continue;
+    const ms = (cores * whole.seconds * 1000) / replied;
+    byProcess[name] = Math.round(ms * 10) / 10;
+    if (name !== 'bench') total += ms;
+  }
+  return { byProcess, total: Math.round(total * 10) / 10 };
+}
+

@@ -18,8 +18,9 @@ import { FakeOpenAi, lastUserText } from '../../../test/fakes/openai';
 import { findOrBuildTemporalCli, freePort } from '../../lib/temporal-cli';
 import { FakeGraphApi } from '../../sandbox/graph-api';
 import { bareSignalWithStart, Probes } from './baseline';
+import { barePipeline } from './bare-pipeline';
 import { planChaos, restartTemporalAfter, runChaos, startTimeline, timeline } from './chaos';
-import { CpuSampler } from './cpu';
+import { CpuSampler, cpuMsPerMessage } from './cpu';
 import { diagnose, fetchText, messageCounts } from './evidence';
 import { LoadGenerator, TOKEN, type Message } from './load';
 import { parseOptions, USAGE, UsageError } from './options';
@@ -37,8 +38,10 @@ import { summarizeLog, summarizeProfiles } from './telemetry';
 // Redis — with Meta's Graph API and OpenAI faked in this process, and reports what it reached:
 // acknowledgement latency (Meta's view of the webhook), end-to-end latency (acknowledged → reply
 // received by the fake Graph API), sustained throughput, messages lost and replies duplicated.
-// In the same run it measures the bare ceiling: plain signal-with-start calls per second against
-// the same Temporal server, so the webhook figure can be read as a fraction of it. With --chaos
+// In the same run it measures two ceilings on the same Temporal server: plain signal-with-start
+// calls per second, and a bare Temporal pipeline doing a message's round trips with nothing else
+// (bare-pipeline.ts), so the webhook figure can be read as a fraction of them. It also prints what
+// a message cost each process in CPU-ms, from the first message sent to the last reply. With --chaos
 // the worker and the API are SIGKILLed at random moments (and the Temporal server once) and
 // restarted while the load goes on. The last line printed is one JSON object.
 
@@ -208,6 +211,10 @@ async function main() {
   // --- The bare ceiling: plain signal-with-start against the same server ---
   const bare = o.bareSeconds > 0 ? await bareSignalWithStart(client, o.bareSeconds, o.bareConcurrency, runId) : null;
   if (bare) note(`bare signal-with-start: ${bare.perSec.toFixed(0)}/s (${bare.ok} ok, ${bare.failed} failed in ${bare.seconds.toFixed(1)} s at concurrency ${o.bareConcurrency})`);
+  const pipeline = o.bareSeconds > 0
+    ? await barePipeline(client, { address: temporal.address, namespace: config.TEMPORAL_NAMESPACE, seconds: o.bareSeconds, concurrency: o.bareConcurrency, runId })
+    : null;
+  if (pipeline) note(`bare Temporal pipeline: ${pipeline.perSec.toFixed(0)} msg/s (${pipeline.replied} replied, ${pipeline.timedOut} timed out, ${pipeline.failed} failed in ${pipeline.seconds.toFixed(1)} s, ${o.bareConcurrency} guests)`);
 
   // --- Load ---
   const cpu = new CpuSampler(() => ({
@@ -222,7 +229,10 @@ async function main() {
 
   note(`sending ${o.rate} msg/s for ${o.seconds} s from ${o.guests} guests (${o.batch} per payload)...`);
   const probes = new Probes(client, knex, `bench-bare-${runId}`, runId);
+  // The same processes from the first message to the last reply: the cost of a message.
+  const cpuWhole = new CpuSampler(() => ({ bench: [process.pid], api: api.pids, worker: worker.pids, temporal: temporal.pids }), db.database);
   cpu.start();
+  cpuWhole.start();
   probes.start();
   const sendStart = Date.now();
   startTimeline(sendStart);
@@ -260,6 +270,7 @@ async function main() {
   replies.poll();
   replies.finish();
   const drainEnd = Date.now();
+  cpuWhole.stop();
 
   // --- Collect what the processes know before stopping them ---
   const fingerprintAtEnd = sourceFingerprint();
@@ -268,6 +279,7 @@ async function main() {
   const apiMetrics = await fetchText(`http://127.0.0.1:${apiMetricsPort}/metrics`);
   const dbCounts = await messageCounts(knex, tenantId).catch((err: unknown) => ({ error: (err as Error).message }));
   const result = computeResult({ o, messages, load, replies, sendStart, sendEnd, drainEnd, bare, aiAnswered, aiCalls, graph });
+  const cpuPerMessage = cpuMsPerMessage(cpuWhole.result(), result.replied);
   const diagnostics = await diagnose({ knex, client, tenantId, messages, replies, sendStart }).catch((err: unknown) => [`diagnostics failed: ${(err as Error).message}`]);
   const anomalies = result.lost > 0 || result.duplicated > 0 || result.duplicateSends > 0 || api.unexpectedExits + worker.unexpectedExits + temporal.unexpectedExits > 0;
   const logs = { api: summarizeLog(api.logFile), worker: summarizeLog(worker.logFile) };
@@ -285,8 +297,8 @@ async function main() {
   run.keepWorkDir = o.keep || anomalies;
   if (!run.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
 
-  printReport({ o, code: codeInfo, result, load, bare, probes: probes.result(), cpu: cpu.result(), restarts, workerMetrics, apiMetrics, dbCounts, logs, profiles, diagnostics, workDir, kept: run.keepWorkDir, env });
-  console.log(JSON.stringify(summaryJson({ o, result, load, bare, restarts, code: codeInfo })));
+  printReport({ o, code: codeInfo, result, load, bare, pipeline, probes: probes.result(), cpu: cpu.result(), cpuPerMessage, restarts, workerMetrics, apiMetrics, dbCounts, logs, profiles, diagnostics, workDir, kept: run.keepWorkDir, env });
+  console.log(JSON.stringify(summaryJson({ o, result, load, bare, pipeline, restarts, code: codeInfo, cpuPerMessage })));
   process.exit(0);
 }
 

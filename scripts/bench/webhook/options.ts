@@ -17,8 +17,9 @@ export const USAGE = `usage: npm run bench:webhook -- --rate R --seconds S [opti
   --number-mps N        WHATSAPP_NUMBER_MESSAGES_PER_SECOND (default: the product's, 80)
   --drain-seconds S     after sending stops, wait at most this for replies and retries (default 60)
   --max-inflight N      bound on concurrent webhook requests (default 2000)
-  --bare-seconds S      length of the bare signal-with-start measurement (default 10; 0 skips it)
-  --bare-concurrency N  concurrent calls in the bare measurement (default 64)
+  --bare-seconds S      length of each ceiling measurement: bare signal-with-start, then the bare
+                        Temporal pipeline (signal-with-start, a local activity, an activity) (default 10; 0 skips them)
+  --bare-concurrency N  concurrent calls, and guests of the bare pipeline (default 64)
   --sqlite-pragmas P    SQLite pragmas of the dev server's file (default journal_mode=wal,synchronous=off;
                         "none" keeps the CLI's defaults, which hold it to a few dozen transactions/s on disk)
   --status-webhooks on|off  the fake Graph API posts Meta's 'sent' and 'delivered' status webhooks for

@@ -1,7 +1,8 @@
 import type { FakeGraphApi } from '../../sandbox/graph-api';
 import type { Probes } from './baseline';
 import { timelineEntries } from './chaos';
-import type { CpuSampler } from './cpu';
+import type { CpuSampler, cpuMsPerMessage } from './cpu';
+import type { barePipeline } from './bare-pipeline';
 import type { LoadGenerator, Message } from './load';
 import type { Options } from './options';
 import type { ReplyBook } from './replies';
@@ -106,8 +107,10 @@ export function printReport(p: {
   result: Result;
   load: LoadGenerator;
   bare: { perSec: number; ok: number; failed: number; seconds: number } | null;
+  pipeline: Awaited<ReturnType<typeof barePipeline>> | null;
   probes: ReturnType<Probes['result']>;
   cpu: ReturnType<CpuSampler['result']>;
+  cpuPerMessage: ReturnType<typeof cpuMsPerMessage>;
   restarts: Record<string, { chaosKills: number; unexpectedExits: number; starts: number }>;
   workerMetrics: string;
   apiMetrics: string;
@@ -157,6 +160,12 @@ export function printReport(p: {
     line(`bare signal-with-start      ${p.bare.perSec.toFixed(1)}/s (${p.bare.ok} ok, ${p.bare.failed} failed, ${p.bare.seconds.toFixed(1)} s, concurrency ${o.bareConcurrency}, no worker)`);
     line(`ratio sustained / bare      ${(r.sustainedPerSec / p.bare.perSec).toFixed(3)}   (acked / bare ${(r.ackedPerSec / p.bare.perSec).toFixed(3)})`);
   }
+  if (p.pipeline) {
+    const q = p.pipeline;
+    line(`bare Temporal pipeline      ${q.perSec.toFixed(1)} msg/s (${q.replied} replied, ${q.timedOut} timed out, ${q.failed} failed; ${q.seconds.toFixed(1)} s, ${q.concurrency} guests one message at a time; per message ${sum(q.latency)})`);
+    line(`                            signal-with-start, a workflow task with one local activity, one activity; no database, no AI, no codec`);
+    line(`ratio sustained / pipeline  ${(r.sustainedPerSec / q.perSec).toFixed(3)}`);
+  }
   line(`probes during the window    Temporal signal-with-start ${sum(p.probes.temporal)}${p.probes.temporalFailed ? `, ${p.probes.temporalFailed} failed` : ''}`);
   line(`                            Postgres SELECT 1            ${sum(p.probes.postgres)}${p.probes.postgresFailed ? `, ${p.probes.postgresFailed} failed` : ''}`);
   line(`restarts                    ${Object.entries(p.restarts).map(([k, v]) => `${k}: ${v.chaosKills} chaos kill(s), ${v.unexpectedExits} unexpected exit(s)`).join('; ')}`);
@@ -168,6 +177,13 @@ export function printReport(p: {
       .map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`);
     line();
     line(`CPU during the sending window (% of one core; ${p.cpu.cores} cores, host busy ${p.cpu.hostBusyPercent === null ? 'n/a' : `${p.cpu.hostBusyPercent.toFixed(0)}%`}): ${parts.join(', ')}`);
+  }
+  if (p.cpuPerMessage) {
+    const parts = Object.entries(p.cpuPerMessage.byProcess)
+      .filter(([k]) => k !== 'bench')
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`);
+    line(`CPU-ms per replied message (first send → last reply): ${p.cpuPerMessage.total.toFixed(1)} = ${parts.join(' + ')}   (bench and fakes ${(p.cpuPerMessage.byProcess.bench ?? 0).toFixed(1)}, not counted)`);
   }
 
   // Server-side views of the same time.
@@ -231,10 +247,12 @@ export function summaryJson(a: {
   result: Result;
   load: LoadGenerator;
   bare: { perSec: number } | null;
+  pipeline: { perSec: number } | null;
   restarts: Record<string, { chaosKills: number; unexpectedExits: number; starts: number }>;
   code: { git: string; fingerprint: string; changedDuringRun: boolean; fingerprintAtEnd: string };
+  cpuPerMessage: ReturnType<typeof cpuMsPerMessage>;
 }) {
-  const { o, result, load, bare, restarts, code } = a;
+  const { o, result, load, bare, pipeline, restarts, code, cpuPerMessage } = a;
   return {
     offered: result.offered,
     acked: result.acked,
@@ -255,8 +273,12 @@ export function summaryJson(a: {
     duplicateSends: result.duplicateSends,
     bareSignalWithStartPerSec: bare ? round1(bare.perSec) : null,
     ratioToBare: bare && bare.perSec > 0 ? Math.round((1000 * result.sustainedPerSec) / bare.perSec) / 1000 : null,
+    barePipelinePerSec: pipeline ? round1(pipeline.perSec) : null,
+    ratioToPipeline: pipeline && pipeline.perSec > 0 ? Math.round((1000 * result.sustainedPerSec) / pipeline.perSec) / 1000 : null,
     non200: Object.fromEntries(load.non200),
     retries: load.retries,
+    cpuMsPerMessage: cpuPerMessage?.total ?? null,
+    cpuMsPerMessageByProcess: cpuPerMessage?.byProcess ?? null,
     restarts,
     code,
     chaos: o.chaos,
