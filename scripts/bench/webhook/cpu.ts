@@ -29,12 +29,12 @@ function pidsNamed(comm: string): number[] {
 
 // Postgres is shared with whatever else runs on the machine: count this database's backends and
 // the server's own background processes, not other databases' connections.
-function postgresPids(database: string): number[] {
+function postgresPids(databases: string[]): number[] {
   return pidsNamed('postgres').filter((pid) => {
     try {
       const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
       const isClientBackend = /\(\d+\)|\[local\]/.test(title);
-      return !isClientBackend || title.includes(` ${database} `);
+      return !isClientBackend || databases.some((database) => title.includes(` ${database} `));
     } catch {
       return false;
     }
@@ -74,7 +74,8 @@ export class CpuSampler {
 
   constructor(
     private readonly components: () => Record<string, number[]>,
-    private readonly postgresDatabase: string,
+    // The product's database, and Temporal's own when it runs on Postgres.
+    private readonly postgresDatabases: string[],
   ) {}
 
   start(): void {
@@ -95,7 +96,7 @@ export class CpuSampler {
   }
 
   private sample(first: boolean): void {
-    const comps = { ...this.components(), postgres: postgresPids(this.postgresDatabase), redis: pidsNamed('redis-server') };
+    const comps = { ...this.components(), postgres: postgresPids(this.postgresDatabases), redis: pidsNamed('redis-server') };
     for (const [name, pids] of Object.entries(comps)) {
       for (const pid of pids) {
         const t = processTicks(pid);

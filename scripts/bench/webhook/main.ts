@@ -19,6 +19,7 @@ import { findOrBuildTemporalCli, freePort } from '../../lib/temporal-cli';
 import { FakeGraphApi } from '../../sandbox/graph-api';
 import { bareSignalWithStart, Probes } from './baseline';
 import { barePipeline } from './bare-pipeline';
+import { preparePostgresTemporal, TEMPORAL_SERVER_VERSION } from './temporal-postgres';
 import { planChaos, restartTemporalAfter, runChaos, startTimeline, timeline } from './chaos';
 import { CpuSampler, cpuMsPerMessage } from './cpu';
 import { diagnose, fetchText, messageCounts } from './evidence';
@@ -84,18 +85,39 @@ async function main() {
   supervisor.add('knex', () => knex.destroy());
   note(`database ${db.database} recreated and migrated`);
 
-  // --- Temporal dev server on free ports, state in a SQLite file so a restart keeps it ---
-  const binary = sqliteWrapper(findOrBuildTemporalCli(note), o.sqlitePragmas, workDir);
-  const temporal = new TemporalServer(
-    { binary, port: await freePort(), uiPort: await freePort(), dbFile: join(workDir, 'temporal.db'), headless: true, detached: true },
-    (how) => {
-      timeline(`temporal exited unexpectedly (${how})`);
-      void restartTemporalAfter(temporal, 1_000, 'unexpected exit');
-    },
-  );
-  await temporal.start();
+  // --- Temporal: the dev server on free ports with its state in a SQLite file (so a restart keeps
+  // it), or the full server on this machine's Postgres ---
+  const onTemporalExit = (how: string) => {
+    timeline(`temporal exited unexpectedly (${how})`);
+    void restartTemporalAfter(temporal, 1_000, 'unexpected exit');
+  };
+  let temporalDatabases: string[] = [];
+  let temporal: TemporalServer;
+  if (o.temporal === 'postgres') {
+    const url = new URL(db.ownerUrl);
+    const pg = await preparePostgresTemporal({
+      workDir,
+      databasePrefix: db.database,
+      pgHost: url.hostname,
+      pgPort: Number(url.port || 5432),
+      // The server's SQL tool creates its databases: the cluster's superuser (trust auth on this
+      // machine, as for the bench's own database), recreated by every run like orquestra_bench.
+      pgUser: process.env.BENCH_TEMPORAL_PG_USER ?? 'postgres',
+      pgPassword: process.env.BENCH_TEMPORAL_PG_PASSWORD ?? '',
+      namespace: env.TEMPORAL_NAMESPACE as string,
+      say: note,
+    });
+    temporalDatabases = pg.databases;
+    temporal = new TemporalServer(pg.launch, pg.address, onTemporalExit);
+    await temporal.start();
+    note(`Temporal server ${TEMPORAL_SERVER_VERSION} at ${temporal.address} on Postgres (${pg.databases.join(', ')})`);
+  } else {
+    const binary = sqliteWrapper(findOrBuildTemporalCli(note), o.sqlitePragmas, workDir);
+    temporal = TemporalServer.devServer({ binary, port: await freePort(), uiPort: await freePort(), dbFile: join(workDir, 'temporal.db'), headless: true, detached: true }, onTemporalExit);
+    await temporal.start();
+    note(`Temporal dev server at ${temporal.address} (db ${join(workDir, 'temporal.db')}, pragmas ${o.sqlitePragmas.join(' ') || 'CLI defaults'})`);
+  }
   env.TEMPORAL_ADDRESS = temporal.address;
-  note(`Temporal dev server at ${temporal.address} (db ${join(workDir, 'temporal.db')}, pragmas ${o.sqlitePragmas.join(' ') || 'CLI defaults'})`);
 
   // --- Fakes, in this process ---
   const graph = new FakeGraphApi();
@@ -222,7 +244,7 @@ async function main() {
     api: api.pids,
     worker: worker.pids,
     temporal: temporal.pids,
-  }), db.database);
+  }), [db.database, ...temporalDatabases]);
   const load = new LoadGenerator(o, `${apiUrl}/webhooks/whatsapp`, env.WHATSAPP_APP_SECRET as string, number, messages);
   const chaosEvents = o.chaos ? planChaos(seededRandom(o.seed), o.seconds * 1000) : [];
   if (o.chaos) note(`chaos plan (seed ${o.seed}): ${chaosEvents.map((e) => `${e.target}@${(e.at / 1000).toFixed(1)}s/${e.downMs}ms`).join(', ')}`);
@@ -230,7 +252,7 @@ async function main() {
   note(`sending ${o.rate} msg/s for ${o.seconds} s from ${o.guests} guests (${o.batch} per payload)...`);
   const probes = new Probes(client, knex, `bench-bare-${runId}`, runId);
   // The same processes from the first message to the last reply: the cost of a message.
-  const cpuWhole = new CpuSampler(() => ({ bench: [process.pid], api: api.pids, worker: worker.pids, temporal: temporal.pids }), db.database);
+  const cpuWhole = new CpuSampler(() => ({ bench: [process.pid], api: api.pids, worker: worker.pids, temporal: temporal.pids }), [db.database, ...temporalDatabases]);
   cpu.start();
   cpuWhole.start();
   probes.start();

@@ -24,6 +24,8 @@ export const USAGE = `usage: npm run bench:webhook -- --rate R --seconds S [opti
                         "none" keeps the CLI's defaults, which hold it to a few dozen transactions/s on disk)
   --status-webhooks on|off  the fake Graph API posts Meta's 'sent' and 'delivered' status webhooks for
                         every accepted send, as Meta does (default on; the API dedupes retried sends with them)
+  --temporal dev|postgres  the Temporal dev server on a SQLite file (default), or the full server
+                        v1.29.1 on this machine's Postgres (built with go install the first time)
   --profile             run the API and the worker with --cpu-prof and print where their CPU went
   --keep                keep the work directory (logs, Temporal's SQLite file)`;
 
@@ -46,6 +48,7 @@ export interface Options {
   bareConcurrency: number;
   sqlitePragmas: string[];
   statusWebhooks: boolean;
+  temporal: 'dev' | 'postgres';
   profile: boolean;
   keep: boolean;
 }
@@ -70,6 +73,7 @@ export function parseOptions(): Options {
       'bare-concurrency': { type: 'string', default: '64' },
       'sqlite-pragmas': { type: 'string', default: 'journal_mode=wal,synchronous=off' },
       'status-webhooks': { type: 'string', default: 'on' },
+      temporal: { type: 'string', default: 'dev' },
       profile: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -91,6 +95,8 @@ export function parseOptions(): Options {
     throw new UsageError(`--${name} must be on or off (got ${v})`);
   };
   const rate = num('rate', values.rate, 0.1);
+  const temporal = values.temporal;
+  if (temporal !== 'dev' && temporal !== 'postgres') throw new UsageError(`--temporal must be dev or postgres (got ${temporal})`);
   const ai = values.ai;
   if (ai !== 'fake' && ai !== 'rules') throw new UsageError(`--ai must be fake or rules (got ${ai})`);
   return {
@@ -111,6 +117,7 @@ export function parseOptions(): Options {
     bareConcurrency: Math.floor(num('bare-concurrency', values['bare-concurrency'], 1)),
     sqlitePragmas: parsePragmas(values['sqlite-pragmas'] ?? 'none'),
     statusWebhooks: onOff('status-webhooks', values['status-webhooks']),
+    temporal,
     profile: values.profile ?? false,
     keep: values.keep ?? false,
   };

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Supervisor, SupervisedProcess, signalGroup, exitOf } from '../../lib/supervisor';
@@ -81,20 +82,22 @@ export class TemporalServer {
   private expecting = false;
   private starting: DevServer['process'] | undefined; // spawned, not answering yet
 
+  // The dev server (devServer) or the full server on Postgres (temporal-postgres.ts).
   constructor(
-    private readonly options: DevServerOptions,
+    private readonly launch: (onSpawn: (child: ChildProcess) => void) => Promise<DevServer>,
+    readonly address: string,
     private readonly onUnexpectedExit: (how: string) => void,
   ) {
     supervisor.add('temporal', () => this.stop(), () => this.killNow());
   }
 
-  get address(): string {
-    return `${this.options.ip ?? '127.0.0.1'}:${this.options.port}`;
+  static devServer(options: DevServerOptions, onUnexpectedExit: (how: string) => void): TemporalServer {
+    return new TemporalServer((onSpawn) => startDevServer({ ...options, onSpawn }), `${options.ip ?? '127.0.0.1'}:${options.port}`, onUnexpectedExit);
   }
 
   async start(): Promise<void> {
     this.expecting = false;
-    const server = await startDevServer({ ...this.options, onSpawn: (child) => (this.starting = child) })
+    const server = await this.launch((child) => (this.starting = child))
       .catch((err: unknown) => {
         // Never answering: not left behind.
         if (this.starting) signalGroup(this.starting, 'SIGKILL');

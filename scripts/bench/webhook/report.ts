@@ -134,6 +134,7 @@ export function printReport(p: {
     line(`    WARNING: the product source changed during the run (${p.code.fingerprint} → ${p.code.fingerprintAtEnd}); a process started or restarted after the change ran different code`);
   }
   line(`    pacing per guest ${p.env.WHATSAPP_PER_CUSTOMER_INTERVAL_MS ?? '6000 (default)'} ms, number throughput ${p.env.WHATSAPP_NUMBER_MESSAGES_PER_SECOND ?? '80 (default)'} msg/s, status webhooks ${o.statusWebhooks ? 'on (sent, delivered)' : 'off'}`);
+  line(`    Temporal: ${o.temporal === 'postgres' ? 'full server 1.29.1 on Postgres (4 history shards)' : `dev server on a SQLite file (${o.sqlitePragmas.join(' ') || 'CLI defaults'})`}`);
   line();
   line(`messages offered            ${r.offered}`);
   line(`messages acknowledged       ${r.acked}${r.unacked ? `   (${r.unacked} never acknowledged before the drain deadline)` : ''}`);
@@ -288,6 +289,7 @@ export function summaryJson(a: {
     guests: o.guests,
     batch: o.batch,
     ai: o.ai,
+    temporal: o.temporal,
     aiLatencyMs: o.aiLatency,
     graphLatencyMs: o.graphLatency,
   };
