@@ -9,6 +9,7 @@ import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../domain/tenant-s
 import type { ConversationUpdatedEvent } from '../domain/realtime-events';
 import type { InboundMessage } from '../domain/whatsapp-messages';
 import { automationEndpointOf, startAutomationEvent } from './automation-events';
+import { salesInboundActivities } from './sales-inbound';
 import { callerWorkflowId, realtimeOf, type ActivityDeps } from './deps';
 
 // The conversation's record in Postgres and the live events staff see. Every write is
@@ -59,6 +60,7 @@ export function conversationActivities(deps: ActivityDeps) {
   const { knex } = deps;
   const realtime = realtimeOf(deps);
   const emit: typeof realtime.emit = (target, event, payload) => realtime.emit(target, event, payload);
+  const sales = salesInboundActivities(deps);
 
   return {
     async openConversation(a: ConversationIds & { workflowId: string }): Promise<{ settings: TenantSettings; to: string }> {
@@ -76,9 +78,12 @@ export function conversationActivities(deps: ActivityDeps) {
       return { settings, to };
     },
 
+    // With `routeToSales`, a new message also goes to the sales funnel here, in the same local
+    // activity (one step of the workflow task instead of two); `salesRouted` false tells the
+    // workflow to try that part again on its own, which it does with retries.
     async recordInbound(
-      a: ConversationIds & { message: InboundMessage; status: string },
-    ): Promise<{ duplicate: boolean; messageId: string; settings: TenantSettings }> {
+      a: ConversationIds & { message: InboundMessage; status: string; routeToSales?: boolean },
+    ): Promise<{ duplicate: boolean; messageId: string; settings: TenantSettings; salesRouted?: boolean }> {
       const m = a.message;
       const occurredAt = new Date(m.timestamp * 1000);
       const info = Context.current().info;
@@ -155,7 +160,15 @@ export function conversationActivities(deps: ActivityDeps) {
           conversationStatus: a.status,
         }, { endpoint: result.endpoint });
       }
-      return { duplicate: result.duplicate, messageId: result.messageId, settings: result.settings };
+      if (!a.routeToSales || result.duplicate) return { duplicate: result.duplicate, messageId: result.messageId, settings: result.settings };
+      let salesRouted = true;
+      try {
+        await sales.routeInboundToSales({ tenantId: a.tenantId, contactId: a.contactId, message: m }, { settings: result.settings });
+      } catch (err) {
+        salesRouted = false;
+        Context.current().log.warn('sales routing inside recordInbound failed; the workflow routes it again', { wamid: m.wamid, error: (err as Error).message });
+      }
+      return { duplicate: false, messageId: result.messageId, settings: result.settings, salesRouted };
     },
 
     async recordConversationChange(a: ConversationIds & { actor: Actor; change: ConversationChange }): Promise<void> {

@@ -5,6 +5,7 @@ import { withTenant } from '../db/tenant-scope';
 import { SYSTEM_ACTOR } from '../domain/actor';
 import { inboundMeaning } from '../domain/sales-inbound';
 import { OPEN_APPOINTMENT_STATUSES } from '../domain/sales-statuses';
+import type { TenantSettings } from '../domain/tenant-settings';
 import type { InboundMessage } from '../domain/whatsapp-messages';
 import { appointmentWorkflowId, contactAnsweredSignal } from '../workflows/appointment/definitions';
 import { contactRepliedSignal } from '../workflows/nurturing/definitions';
@@ -37,7 +38,8 @@ export function salesInboundActivities(deps: ActivityDeps) {
   const signal = <A extends unknown[]>(workflowId: string, def: SignalDefinition<A>, ...args: A) => signalIfRunning(deps, workflowId, def, ...args);
 
   return {
-    async routeInboundToSales({ tenantId, contactId, message }: RouteInbound): Promise<RoutedInbound> {
+    // `known.settings`: the tenant's settings, when the caller has just read them.
+    async routeInboundToSales({ tenantId, contactId, message }: RouteInbound, known?: { settings: TenantSettings }): Promise<RoutedInbound> {
       const at = new Date(message.timestamp * 1000).toISOString();
       const result: RoutedInbound = { optedOut: false, repliedTo: 0, appointment: null, leadCreated: null };
       const meaning = inboundMeaning(message);
@@ -67,7 +69,9 @@ export function salesInboundActivities(deps: ActivityDeps) {
           const open = await Appointment.query(trx).where({ contactId }).whereIn('status', OPEN_APPOINTMENT_STATUSES).limit(2).select('id');
           appointmentId = open.length === 1 ? (open[0] as Appointment).id : null;
         }
-        return { settings: (await readTenantSettings(trx, tenantId))?.settings, hasLead, appointmentId };
+        // Only a contact without a lead needs them (may one be opened from WhatsApp?).
+        const settings = known ? known.settings : hasLead ? undefined : (await readTenantSettings(trx, tenantId))?.settings;
+        return { settings, hasLead, appointmentId };
       });
 
       if (!hasLead && settings?.sales.leadFromWhatsApp) {

@@ -114,6 +114,9 @@ const localSalesOptions = {
 } as const;
 // Runs recorded while it was a separate activity replay with it.
 const LOCAL_SALES_ROUTING_PATCH = 'sales-inbound-local';
+// Since: recordInbound routes the message to sales itself; the separate step runs only when that
+// part failed. Runs recorded before replay with the separate step for every message.
+const SALES_IN_RECORD_PATCH = 'sales-inbound-in-record';
 
 // A contact's LGPD request ("apagar meus dados") is registered and answered with its protocol
 // instead of going to the AI. A failure leaves it to a person.
@@ -400,7 +403,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const fresh: InboundMessage[] = [];
     const asked: { messageId: string; kind: DataSubjectRequestKind }[] = [];
     for (const message of batch) {
-      const r = await store.recordInbound({ ...ids, message, status: s.status });
+      const inRecord = patched(SALES_IN_RECORD_PATCH);
+      const r = await store.recordInbound({ ...ids, message, status: s.status, ...(inRecord ? { routeToSales: true } : {}) });
       s.recentWamids.push(message.wamid);
       if (s.recentWamids.length > RECENT_WAMIDS) s.recentWamids.splice(0, s.recentWamids.length - RECENT_WAMIDS);
       if (r.duplicate) continue;
@@ -422,7 +426,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       const kind = dataSubjectRequestKindOf(message.text);
       if (kind) asked.push({ messageId: r.messageId, kind });
       // Runs recorded before the sales funnel existed replay without it.
-      if (patched('sales-inbound')) {
+      if (inRecord ? r.salesRouted === false : patched('sales-inbound')) {
         try {
           const route = { tenantId, contactId, message };
           await (patched(LOCAL_SALES_ROUTING_PATCH) ? localSales.routeInboundToSales(route) : sales.routeInboundToSales(route));
