@@ -99,19 +99,15 @@ const whatsapp = proxyActivities<Activities>({
 // The sales funnel hears of each guest message (opt-outs, replies that stop a cadence, answers
 // to appointments, a first message that opens a lead). Its failure never holds the conversation:
 // a few quick tries, then the conversation goes on without it.
-const sales = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  scheduleToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4 },
-});
-
-// The same, inside the workflow task: a guest's message then costs no round trip to the server
-// for it (a third of a message's server calls at 100 msg/s, measured with bench:webhook).
-const localSalesOptions = {
+// The same options run it inside the workflow task (localSales, below): a guest's message then
+// costs no round trip to the server for it (a third of a message's server calls at 100 msg/s,
+// measured with bench:webhook).
+const salesOptions = {
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4 },
 } as const;
+const sales = proxyActivities<Activities>(salesOptions);
 // Runs recorded while it was a separate activity replay with it.
 const LOCAL_SALES_ROUTING_PATCH = 'sales-inbound-local';
 // Since: recordInbound routes the message to sales itself; the separate step runs only when that
@@ -186,7 +182,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     });
   const store = inTurn(localStore);
   const ai = inTurn(localAi);
-  const localSales = inTurn(proxyLocalActivities<Activities>(localSalesOptions));
+  const localSales = inTurn(proxyLocalActivities<Activities>(salesOptions));
   const tenantAi = proxyActivities<Activities>({ ...tenantAiOptions, taskQueue: tenantEndpointsQueue(workflowInfo().taskQueue) });
 
   const windowOpen = (at: number) => isWindowOpen(s.lastInboundAt, at, { lastReferralAtMs: s.lastReferralAt });

@@ -1,7 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { BareMessage, BarePipelineActivities } from './bare-pipeline-workflow';
-import { sleep, summarize } from './stats';
+import { summarize } from './stats';
 
 // The ceiling of item 3: a bare Temporal pipeline (bare-pipeline-workflow/) on the same server,
 // with a worker of its own in this process. `concurrency` guests each send a message, wait for its
@@ -49,9 +49,13 @@ export async function barePipeline(sealing: Client, o: { address: string; namesp
         for (let k = 0; Date.now() < end; k++) {
           const id = `${guest}-${k}`;
           const t0 = Date.now();
+          // One timer per message in flight, cleared by the reply (not thousands left pending).
           const reply = new Promise<boolean>((resolve) => {
-            waiting.set(id, () => resolve(true));
-            sleep(REPLY_TIMEOUT_MS).then(() => resolve(false), () => resolve(false));
+            const timeout = setTimeout(() => resolve(false), REPLY_TIMEOUT_MS);
+            waiting.set(id, () => {
+              clearTimeout(timeout);
+              resolve(true);
+            });
           });
           try {
             await client.workflow.signalWithStart('benchBarePipeline', { workflowId, taskQueue, args: [], signal: 'message', signalArgs: [{ id }] });

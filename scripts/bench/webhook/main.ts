@@ -239,12 +239,9 @@ async function main() {
   if (pipeline) note(`bare Temporal pipeline: ${pipeline.perSec.toFixed(0)} msg/s (${pipeline.replied} replied, ${pipeline.timedOut} timed out, ${pipeline.failed} failed in ${pipeline.seconds.toFixed(1)} s, ${o.bareConcurrency} guests)`);
 
   // --- Load ---
-  const cpu = new CpuSampler(() => ({
-    bench: [process.pid],
-    api: api.pids,
-    worker: worker.pids,
-    temporal: temporal.pids,
-  }), [db.database, ...temporalDatabases]);
+  const processes = () => ({ bench: [process.pid], api: api.pids, worker: worker.pids, temporal: temporal.pids });
+  const postgresDatabases = [db.database, ...temporalDatabases];
+  const cpu = new CpuSampler(processes, postgresDatabases);
   const load = new LoadGenerator(o, `${apiUrl}/webhooks/whatsapp`, env.WHATSAPP_APP_SECRET as string, number, messages);
   const chaosEvents = o.chaos ? planChaos(seededRandom(o.seed), o.seconds * 1000) : [];
   if (o.chaos) note(`chaos plan (seed ${o.seed}): ${chaosEvents.map((e) => `${e.target}@${(e.at / 1000).toFixed(1)}s/${e.downMs}ms`).join(', ')}`);
@@ -252,7 +249,7 @@ async function main() {
   note(`sending ${o.rate} msg/s for ${o.seconds} s from ${o.guests} guests (${o.batch} per payload)...`);
   const probes = new Probes(client, knex, `bench-bare-${runId}`, runId);
   // The same processes from the first message to the last reply: the cost of a message.
-  const cpuWhole = new CpuSampler(() => ({ bench: [process.pid], api: api.pids, worker: worker.pids, temporal: temporal.pids }), [db.database, ...temporalDatabases]);
+  const cpuWhole = new CpuSampler(processes, postgresDatabases);
   cpu.start();
   cpuWhole.start();
   probes.start();
